@@ -1,0 +1,40 @@
+# Training deep networks -- the course package.
+#   make lab    create .venv if needed, install, open JupyterLab on notebook 00
+#   make test   the same set-up, then the whole test suite (fast profile,
+#               TensorFlow; then the unit tests and notebooks again under JAX)
+#   make execute  re-run the notebooks in the full profile and save their outputs
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= dev,jax
+STAMP := $(VENV)/.installed
+# jupyter refuses to run as root unless told to (containers, CI)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv lab test execute clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+
+test: $(STAMP)
+	KERAS_BACKEND=tensorflow $(PY) -m pytest $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest tests/unit notebooks $(PYTEST_ARGS)
+
+execute: $(STAMP)
+	for nb in notebooks/*.ipynb $(wildcard solutions/*.ipynb); do \
+	  LECTURE_PROFILE=full $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 "$$nb" || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

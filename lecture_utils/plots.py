@@ -1,0 +1,126 @@
+"""The matplotlib figures the notebooks draw.
+
+Each function draws into a given ``ax`` (or makes one) and returns it, so a
+notebook can put several side by side. Plots never load data or build models.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+_FIELD_LABELS = {
+    "mean": "activation mean",
+    "std": "activation std",
+    "saturated": "saturated outputs (%)",
+    "dead": "dead units (%)",
+    "grad_norm": "gradient norm ‖∂L/∂W‖",
+    "update_ratio": "update:data ratio",
+}
+_PERCENT = {"saturated", "dead"}
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, ax=None):
+    """The first ``n_rows * n_cols`` images of ``X``, each titled with its class.
+
+    Returns:
+        The figure.
+    """
+    n = n_rows * n_cols
+    if len(X) < n:
+        raise ValueError(f"need at least {n} images for a {n_rows}x{n_cols} grid, got {len(X)}")
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.5 * n_cols, 1.8 * n_rows))
+    for image, label, axis in zip(X[:n], y[:n], np.ravel(axes)):
+        axis.imshow(image, cmap="binary")
+        axis.set_title(class_names[int(label)], fontsize=10)
+        axis.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_stats(stats, field: str = "grad_norm", ax=None, label: str | None = None,
+                     log: bool | None = None, title: str | None = None):
+    """One statistic of :func:`lecture_utils.diagnostics.layer_stats` per layer,
+    input side on the left.
+
+    Args:
+        stats: a list of ``LayerStats``; layers where ``field`` is NaN are skipped.
+        field: ``grad_norm``, ``update_ratio``, ``mean``, ``std``, ``saturated`` or ``dead``.
+        ax: the axes to draw in (new ones if None).
+        label: the legend label of this line.
+        log: log scale on y (default: yes for ``grad_norm`` and ``update_ratio``).
+        title: the axes' title.
+
+    Returns:
+        The axes.
+    """
+    if field not in _FIELD_LABELS:
+        raise ValueError(f"unknown field {field!r}; valid: {list(_FIELD_LABELS)}")
+    ax = _axes(ax)
+    points = [(i, getattr(s, field)) for i, s in enumerate(stats) if not math.isnan(getattr(s, field))]
+    if not points:
+        raise ValueError(f"no layer has a value for {field!r}")
+    xs, ys = zip(*points)
+    ys = np.array(ys) * (100 if field in _PERCENT else 1)
+    ax.plot(range(1, len(xs) + 1), ys, "o-", label=label, markersize=4)
+    if log if log is not None else field in ("grad_norm", "update_ratio"):
+        ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel(_FIELD_LABELS[field])
+    if title:
+        ax.set_title(title)
+    if label:
+        ax.legend()
+    return ax
+
+
+def plot_activation_histograms(outputs, ax=None, bins: int = 50, title: str | None = None):
+    """Overlaid histograms of the outputs of several layers.
+
+    Args:
+        outputs: a list of ``(label, array)``, e.g. from
+            :func:`lecture_utils.diagnostics.layer_outputs` with labels made
+            from the layer names and their saturated share.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    for label, values in outputs:
+        hist, edges = np.histogram(np.ravel(values), bins=bins)
+        centers = (edges[:-1] + edges[1:]) / 2
+        ax.plot(centers, hist / hist.sum(), label=label)
+    ax.set_xlabel("activation value")
+    ax.set_ylabel("share of outputs")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=9)
+    return ax
+
+
+def plot_history(histories: dict, metric: str = "val_accuracy", ax=None, title: str | None = None):
+    """Learning curves of several runs: ``{label: keras History or its .history dict}``.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    for label, history in histories.items():
+        values = getattr(history, "history", history)
+        if metric not in values:
+            raise ValueError(f"run {label!r} has no {metric!r}; it has {sorted(values)}")
+        ax.plot(range(1, len(values[metric]) + 1), values[metric], "o-", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax

@@ -1,0 +1,214 @@
+"""Profiles (full / fast), seeding, and the environment report.
+
+``LECTURE_PROFILE=full`` (the default) is the lecture as taught: the full
+Fashion-MNIST splits and the epochs and seeds of the lecture. ``fast`` is a
+stratified subset and fewer epochs and seeds, so that a notebook runs in well
+under a minute on two CPU cores (the tests use it). Notebooks read sizes and
+epochs from the profile object, never from ``if fast:`` branches.
+
+Introduced in ``notebooks/00_start_here.ipynb``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+
+ENV_VAR = "LECTURE_PROFILE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Sizes and budgets a notebook reads.
+
+    Attributes:
+        name: ``"full"`` or ``"fast"``.
+        n_train, n_valid, n_test: sizes of the splits
+            (:func:`lecture_utils.data.load_fashion_mnist` cuts to them).
+        max_epochs: the most epochs any training run gets; see :meth:`epochs`.
+        seeds: the seeds a chance-dependent comparison is repeated over.
+        batch_size: the mini-batch size used for training.
+    """
+
+    name: str
+    n_train: int
+    n_valid: int
+    n_test: int
+    max_epochs: int | None
+    seeds: tuple
+    batch_size: int = 32
+
+    def epochs(self, lecture_epochs: int) -> int:
+        """The number of epochs for a run the lecture trains for ``lecture_epochs``:
+        that number in the full profile, at most ``max_epochs`` in the fast one."""
+        if lecture_epochs < 1:
+            raise ValueError(f"lecture_epochs must be at least 1, got {lecture_epochs}")
+        return lecture_epochs if self.max_epochs is None else min(lecture_epochs, self.max_epochs)
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+
+PROFILES = {
+    "full": Profile("full", n_train=55_000, n_valid=5_000, n_test=10_000,
+                    max_epochs=None, seeds=(42, 43, 44, 45, 46)),
+    "fast": Profile("fast", n_train=5_000, n_valid=1_000, n_test=1_000,
+                    max_epochs=2, seeds=(42, 43)),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, or the one ``$LECTURE_PROFILE`` names
+    (``full`` when unset).
+
+    Raises:
+        ValueError: an unknown name; the message lists the valid ones.
+    """
+    if name is None:
+        name = os.environ.get(ENV_VAR, "").strip() or "full"
+        origin = f"{ENV_VAR}={name!r}"
+    else:
+        origin = f"profile {name!r}"
+    key = name.strip().lower()
+    if key not in PROFILES:
+        raise ValueError(f"Unknown {origin}: valid profiles are "
+                         + ", ".join(repr(p) for p in PROFILES) + ".")
+    return PROFILES[key]
+
+
+def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and the Keras backend (``keras.utils.set_random_seed``),
+    and, where the backend offers it, make its operations deterministic
+    (TensorFlow's op determinism; JAX is deterministic on CPU already; for
+    PyTorch ``torch.use_deterministic_algorithms``).
+
+    Args:
+        seed: a non-negative integer.
+        deterministic: also switch on deterministic ops.
+
+    Raises:
+        ValueError: the seed is not a non-negative integer.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if not deterministic:
+        return
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+# --------------------------------------------------------------------------
+# The environment report.
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+    """``"GPU: <name>"`` for the first accelerator the Keras backend sees, else
+    ``"CPU: <model> (<n> cores)"``."""
+    import keras
+
+    backend = keras.backend.backend()
+    gpus: list = []
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                    for d in tf.config.list_physical_devices("GPU")]
+        elif backend == "jax":
+            import jax
+
+            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # a broken driver should not break the report
+        gpus = []
+    if gpus:
+        more = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
+        return f"GPU: {gpus[0]}{more}"
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+
+
+def environment(profile: Profile | None = None, check_data: bool = True) -> dict:
+    """The facts of the environment report, as a dict of strings."""
+    import keras
+
+    from . import data
+
+    backend = keras.backend.backend()
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    try:
+        backend_version = __import__(backend_module).__version__
+    except Exception:
+        backend_version = "?"
+    profile = profile or get_profile()
+    facts = {
+        "Python": platform.python_version(),
+        "Keras": keras.__version__,
+        "Backend": f"{backend} {backend_version}",
+        "Device": device_description(),
+        "Profile": (f"{profile.name} (train/valid/test {profile.n_train:,}/{profile.n_valid:,}/"
+                    f"{profile.n_test:,}, {profile.n_seeds} seeds)"),
+    }
+    if check_data:
+        source = data.find_source()
+        if source is None:
+            facts["Data"] = "NOT FOUND (run `lecture-utils fetch-data`; see notebook 00)"
+        else:
+            try:
+                data.verify(source)
+                verdict = "all 4 files verified (sha256)"
+            except data.DataError as exc:
+                verdict = "DAMAGED: " + str(exc).splitlines()[0]
+            facts["Data"] = f"{source.kind}: {source.path} -- {verdict}"
+    return facts
+
+
+def environment_report(profile: Profile | None = None, check_data: bool = True) -> str:
+    """The report for the first cell of every notebook, as printable text:
+    Python, Keras and backend versions, the device, the profile, the data
+    source and its verdict."""
+    facts = environment(profile, check_data)
+    width = max(map(len, facts))
+    return "\n".join(f"{k:<{width}} : {v}" for k, v in facts.items())
+
+
+def setup_notebook(seed: int = 42) -> Profile:
+    """The first cell of every notebook: print the environment report, seed
+    everything and return the profile. Figures get a readable default size."""
+    profile = get_profile()
+    print(environment_report(profile))
+    seed_everything(seed)
+    try:
+        import matplotlib as mpl
+
+        mpl.rcParams.update({"figure.figsize": (8, 4.5), "figure.dpi": 100,
+                             "axes.titlesize": 13, "axes.labelsize": 12,
+                             "axes.grid": True, "grid.alpha": 0.3})
+    except ImportError:
+        pass
+    return profile

@@ -1,0 +1,63 @@
+"""lecture_utils.profile: profiles, seeding and the environment report."""
+import numpy as np
+import pytest
+
+from lecture_utils import profile
+
+
+def test_default_is_full(monkeypatch):
+    monkeypatch.delenv("LECTURE_PROFILE", raising=False)
+    p = profile.get_profile()
+    assert p.name == "full" and p.n_train == 55_000 and p.epochs(10) == 10
+
+
+def test_fast_from_environment(monkeypatch):
+    monkeypatch.setenv("LECTURE_PROFILE", "fast")
+    p = profile.get_profile()
+    assert p.name == "fast" and p.n_train < 55_000
+    assert p.epochs(10) == p.max_epochs and p.epochs(1) == 1
+    assert p.n_seeds >= 2
+
+
+def test_unknown_profile_is_an_error(monkeypatch):
+    monkeypatch.setenv("LECTURE_PROFILE", "quick")
+    with pytest.raises(ValueError, match=r"Unknown LECTURE_PROFILE='quick'.*'full', 'fast'"):
+        profile.get_profile()
+    with pytest.raises(ValueError, match="lecture_epochs must be at least 1"):
+        profile.get_profile("fast").epochs(0)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "42", True])
+def test_seed_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        profile.seed_everything(bad)
+
+
+def test_seeding_makes_keras_repeatable():
+    import keras
+
+    def weights():
+        profile.seed_everything(7)
+        layer = keras.layers.Dense(5)
+        layer.build((None, 3))
+        return keras.ops.convert_to_numpy(layer.kernel), np.random.rand(3)
+
+    (k1, n1), (k2, n2) = weights(), weights()
+    assert np.array_equal(k1, k2) and np.array_equal(n1, n2)
+    profile.seed_everything(8)
+    layer = keras.layers.Dense(5)
+    layer.build((None, 3))
+    assert not np.array_equal(keras.ops.convert_to_numpy(layer.kernel), k1)
+
+
+def test_environment_report_names_everything():
+    import keras
+
+    facts = profile.environment(profile.get_profile("fast"))
+    assert facts["Keras"] == keras.__version__
+    assert facts["Backend"].startswith(keras.backend.backend())
+    assert facts["Device"].startswith(("CPU: ", "GPU: "))
+    assert facts["Profile"].startswith("fast")
+    assert "verified (sha256)" in facts["Data"]
+    text = profile.environment_report(profile.get_profile("fast"))
+    assert all(key in text for key in ("Python", "Keras", "Backend", "Device", "Profile", "Data"))
