@@ -8,7 +8,9 @@ itself is cheap and does not import Keras.
 """
 import os
 
-# TensorFlow's C++ start-up chatter (CPU feature notes, CUDA probing) is noise in a lecture.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines (CPU feature notes, "failed call to cuInit" on every
+# machine without a GPU) are noise in a lecture; its errors still raise Python
+# exceptions. The device in use is in the environment report instead.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"

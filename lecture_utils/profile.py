@@ -197,10 +197,33 @@ def environment_report(profile: Profile | None = None, check_data: bool = True) 
     return "\n".join(f"{k:<{width}} : {v}" for k, v in facts.items())
 
 
+def _import_keras_quietly() -> None:
+    """Import Keras (and so its backend) with the process's native stderr
+    silenced: TensorFlow writes start-up lines there before its own logging
+    settings apply. Python errors still surface as exceptions."""
+    import sys
+
+    if "keras" in sys.modules:
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (some embedded interpreters)
+        import keras  # noqa: F401
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def setup_notebook(seed: int = 42) -> Profile:
     """The first cell of every notebook: print the environment report, seed
     everything and return the profile. Figures get a readable default size."""
     profile = get_profile()
+    _import_keras_quietly()
     print(environment_report(profile))
     seed_everything(seed)
     try:

@@ -1,0 +1,49 @@
+"""What is committed: lecture notebooks and solutions executed top to bottom
+(counts 1, 2, 3, ... and no errors); exercises without outputs; widget cells
+marked so nbval does not compare them."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTED = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+CLEAN = sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+def _code_cells(path):
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_the_course_has_notebooks():
+    assert (ROOT / "notebooks" / "00_start_here.ipynb") in EXECUTED
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_executed_top_to_bottom_without_errors(path):
+    cells = [c for c in _code_cells(path) if c.source.strip()]
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"execution counts {counts}: run it with `make execute`"
+    errors = [c.source.splitlines()[0] for c in cells for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"cells with errors: {errors}"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_executed_in_the_full_profile(path):
+    text = "".join(o.get("text", "") for c in _code_cells(path) for o in c.outputs)
+    profiles = set(re.findall(r"^Profile\s*: (\w+)", text, re.M))
+    assert profiles == {"full"}, f"environment report says profile {profiles or 'missing'}"
+
+
+@pytest.mark.parametrize("path", EXECUTED + CLEAN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_widget_cells_are_not_compared(path):
+    for cell in _code_cells(path):
+        if re.search(r"\bexplore_\w+\(", cell.source):
+            assert "# NBVAL_IGNORE_OUTPUT" in cell.source, cell.source.splitlines()[0]
+
+
+def test_exercises_carry_no_outputs():
+    for path in CLEAN:  # an empty folder passes: no exercise has landed yet
+        for cell in _code_cells(path):
+            assert not cell.outputs and cell.execution_count is None, (path.name, cell.source.splitlines()[:1])
