@@ -124,3 +124,96 @@ def plot_history(histories: dict, metric: str = "val_accuracy", ax=None, title: 
         ax.set_title(title)
     ax.legend()
     return ax
+
+
+def _describe(config: dict) -> str:
+    init = config.get("initializer", "")
+    if init == "random_normal":
+        init = f"N(0, {config['sigma']:.3g}²)"
+    bn = " + BN" if config.get("batch_norm") else ""
+    return f"{config.get('depth')} × {config.get('width')} {config.get('activation')}, {init}{bn}"
+
+
+def plot_gradient_flow(flow, axes=None):
+    """The gradient-flow explorer's figure: per-layer gradient norms (log
+    scale, the output layer last) and the spread of each hidden layer's outputs.
+
+    Args:
+        flow: a :class:`lecture_utils.widgets.GradientFlow`.
+        axes: two axes (new ones if None).
+
+    Returns:
+        The two axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    left, right = axes
+    layers = np.arange(1, len(flow.grad_norms) + 1)
+    norms = np.asarray(flow.grad_norms, dtype=float)
+    finite = np.isfinite(norms)
+    positive = finite & (norms > 0)
+    left.semilogy(layers[positive], norms[positive], "o-", markersize=3)
+    if positive[-1]:
+        left.semilogy(layers[-1:], norms[-1:], "s", color="C3", label="output layer")
+    floor = norms[positive].min() if positive.any() else 1.0
+    zero = finite & (norms == 0)
+    if zero.any():  # a log axis cannot show 0: mark the layers whose gradient underflowed
+        left.semilogy(layers[zero], np.full(zero.sum(), floor), "v", color="C1",
+                      label="exactly 0 (float32 underflow)")
+    if not finite.all():
+        left.text(0.5, 0.5, f"{(~finite).sum()} layers overflowed (inf/NaN)", transform=left.transAxes,
+                  ha="center", color="C3", fontsize=12)
+    left.set_xlabel("layer (1 = nearest the input)")
+    left.set_ylabel("gradient norm ‖∂L/∂W‖")
+    ratio = flow.ratio
+    left.set_title("Gradients: first/last = " + (f"{ratio:.1e}" if np.isfinite(ratio) else "overflow"))
+    if left.get_legend_handles_labels()[0]:
+        left.legend(loc="best")
+    hidden = np.arange(1, len(flow.act_std) + 1)
+    right.plot(hidden, flow.act_std, "o-", markersize=3, label="std")
+    right.plot(hidden, flow.act_mean, "o-", markersize=3, label="mean", alpha=0.7)
+    if not np.all(np.isnan(flow.saturated)):
+        right.plot(hidden, flow.saturated, "--", color="C3", label="saturated share")
+    if not np.all(np.isnan(flow.dead)):
+        right.plot(hidden, flow.dead, "--", color="C3", label="dead share")
+    right.set_xlabel("hidden layer")
+    right.set_ylabel("activation statistic")
+    right.set_title("Activations")
+    right.legend(loc="best")
+    left.figure.suptitle(_describe(flow.config), fontsize=13)
+    return axes
+
+
+def plot_initializer(sample, axes=None):
+    """The initializer explorer's figure: the histogram of the sampled weights
+    over the theoretical density, and the spread of activations over depth.
+
+    Args:
+        sample: a :class:`lecture_utils.widgets.InitializerSample`.
+        axes: two axes (new ones if None).
+
+    Returns:
+        The two axes.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    left, right = axes
+    c = sample.config
+    left.hist(sample.weights, bins=60, range=(sample.grid[0], sample.grid[-1]), density=True,
+              alpha=0.6, label=f"sampled (var {sample.weights.var():.2e})")
+    left.plot(sample.grid, sample.density, color="C3", label=f"theory (σ² = {sample.variance:.2e})")
+    if np.isfinite(sample.limit):
+        for x in (-sample.limit, sample.limit):
+            left.axvline(x, color="gray", linestyle=":")
+    left.set_xlabel("weight value")
+    left.set_ylabel("density")
+    left.set_title(f"{c['fan_in']}×{c['fan_out']} kernel, {c['distribution']}, "
+                   f"scale {c['scale']:g}/{c['mode']}")
+    left.legend(loc="upper right", fontsize=9)
+    layers = np.arange(1, len(sample.spread) + 1)
+    right.semilogy(layers, np.maximum(sample.spread, 1e-30), "o-", markersize=3)
+    right.axhline(1.0, color="gray", linestyle=":")
+    right.set_xlabel("layer")
+    right.set_ylabel("std of pre-activations z = hW (log scale)")
+    right.set_title(f"Forward spread through {c['depth']} {c['activation']} layers")
+    return axes

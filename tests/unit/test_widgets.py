@@ -1,0 +1,170 @@
+"""The explorers' compute functions, against known answers; and the widgets'
+wiring (a control change reaches the compute function)."""
+import math
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from lecture_utils import data, widgets
+from lecture_utils.grads import gradient_norms
+
+
+@pytest.fixture(scope="module")
+def batch():
+    d = data.load_fashion_mnist("fast", allow_download=False)
+    return d.X_train[:256], d.y_train[:256]
+
+
+def test_init_std_is_the_table():
+    assert widgets.init_std("glorot", 300, 100) == pytest.approx(math.sqrt(1 / 200))
+    assert widgets.init_std("he", 300, 100) == pytest.approx(math.sqrt(2 / 300))
+    assert widgets.init_std("lecun", 300, 100) == pytest.approx(math.sqrt(1 / 300))
+    assert widgets.init_std("random_normal", 300, 100, sigma=0.05) == 0.05
+    with pytest.raises(ValueError, match="initializer must be one of 'random_normal', 'glorot'"):
+        widgets.init_std("xavier", 3, 3)
+
+
+def test_deep_sigmoid_gradient_vanishes_toward_the_input(batch):
+    flow = widgets.compute_gradient_flow(*batch, depth=50, width=100, activation="sigmoid",
+                                         initializer="glorot")
+    assert len(flow.grad_norms) == 51 and len(flow.act_std) == 50
+    assert flow.grad_norms[0] < 1e-6 * flow.grad_norms[-1]  # many orders of magnitude
+    assert flow.ratio < 1e-6 and not flow.overflowed
+    # batch normalization keeps it flowing
+    with_bn = widgets.compute_gradient_flow(*batch, depth=50, width=100, activation="sigmoid",
+                                            initializer="glorot", batch_norm=True)
+    assert with_bn.ratio > 1e-3
+
+
+def test_relu_with_large_weights_explodes_and_he_does_not(batch):
+    exploding = widgets.compute_gradient_flow(*batch, depth=30, activation="relu",
+                                              initializer="random_normal", sigma=0.5)
+    he = widgets.compute_gradient_flow(*batch, depth=30, activation="relu", initializer="he")
+    assert exploding.act_std[-1] > 1e6 * exploding.act_std[0] or exploding.overflowed
+    assert 0.1 < he.act_std[-1] / he.act_std[0] < 10
+
+
+def test_saturation_and_dead_units_are_reported(batch):
+    sat = widgets.compute_gradient_flow(*batch, depth=5, activation="sigmoid", initializer="random_normal",
+                                        sigma=3.0)
+    assert np.all(sat.saturated > 0.5) and np.all(np.isnan(sat.dead))
+    relu = widgets.compute_gradient_flow(*batch, depth=5, activation="relu", initializer="he")
+    assert np.all(np.isnan(relu.saturated)) and np.all((0 <= relu.dead) & (relu.dead <= 1))
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_hand_backprop_matches_keras(batch, batch_norm):
+    X, y = batch[0][:64].reshape(64, -1), batch[1][:64]
+    kernels = widgets.init_mlp(784, 3, 16, 10, "glorot", seed=1)
+    flow = widgets.mlp_gradient_flow(X, y, kernels, "tanh", batch_norm=batch_norm)
+    layers = [keras.Input((784,))]
+    for W in kernels[:-1]:
+        layers.append(keras.layers.Dense(W.shape[1], use_bias=False))
+        if batch_norm:
+            layers.append(keras.layers.BatchNormalization(center=False, scale=False))
+        layers.append(keras.layers.Activation("tanh"))
+    layers.append(keras.layers.Dense(10, activation="softmax", use_bias=False))
+    model = keras.Sequential(layers)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for layer, W in zip(dense, kernels):
+        layer.set_weights([W])
+    norms = list(gradient_norms(model, X, y).values())
+    np.testing.assert_allclose(flow.grad_norms, norms, rtol=2e-3)
+
+
+def test_gradient_flow_rejects_bad_controls(batch):
+    with pytest.raises(ValueError, match="depth must be an integer from 1 to 100; got 0"):
+        widgets.compute_gradient_flow(*batch, depth=0)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        widgets.compute_gradient_flow(*batch, activation="swish")
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        widgets.compute_gradient_flow(*batch, sigma=0)
+
+
+def test_gradient_flow_answers_fast_at_depth_50(batch):
+    times = []
+    for seed in range(7):
+        start = time.perf_counter()
+        widgets.compute_gradient_flow(*batch, depth=50, width=100, batch_norm=bool(seed % 2), seed=seed)
+        times.append(time.perf_counter() - start)
+    assert np.median(times) < 0.3, f"median {np.median(times):.3f} s"
+
+
+# ---------------------------------------------------------------- initializer explorer
+
+def test_he_normal_variance_is_two_over_fan_in():
+    s = widgets.compute_initializer(mode="fan_in", scale=2.0, distribution="truncated_normal",
+                                    fan_in=400, fan_out=300, depth=1)
+    assert s.variance == pytest.approx(2 / 400)
+    assert s.weights.var() == pytest.approx(2 / 400, rel=0.03)
+    assert np.abs(s.weights).max() <= s.limit + 1e-6  # truncated at two standard deviations
+
+
+@pytest.mark.parametrize("mode,expected", [("fan_in", 1 / 300), ("fan_out", 1 / 100), ("fan_avg", 1 / 200)])
+def test_uniform_limit_is_sqrt_three_sigma_squared(mode, expected):
+    s = widgets.compute_initializer(mode=mode, distribution="uniform", scale=1.0, fan_in=300, fan_out=100,
+                                    depth=1)
+    assert s.variance == pytest.approx(expected)
+    assert s.limit == pytest.approx(math.sqrt(3 * expected))
+    assert s.weights.var() == pytest.approx(expected, rel=0.05)
+    assert s.limit * 0.98 < np.abs(s.weights).max() <= s.limit
+
+
+@pytest.mark.parametrize("distribution", widgets.DISTRIBUTIONS)
+def test_theoretical_density_integrates_to_one(distribution):
+    grid = np.linspace(-1, 1, 20001)
+    density, _ = widgets.theoretical_density(0.01, distribution, grid)
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
+
+
+def test_forward_spread_follows_the_table():
+    lecun_selu = widgets.compute_initializer(mode="fan_in", scale=1.0, activation="selu", fan_in=200,
+                                             fan_out=200, depth=10)
+    assert np.all(np.abs(lecun_selu.spread - 1) < 0.15)
+    glorot_relu = widgets.compute_initializer(mode="fan_avg", scale=1.0, activation="relu", fan_in=200,
+                                              fan_out=200, depth=10)
+    assert glorot_relu.spread[-1] < 0.2  # halves its variance at every layer
+
+
+def test_initializer_rejects_bad_controls():
+    with pytest.raises(ValueError, match="mode must be one of 'fan_in', 'fan_out', 'fan_avg'; got 'fan_sum'"):
+        widgets.compute_initializer(mode="fan_sum")
+    with pytest.raises(ValueError, match="scale must be positive"):
+        widgets.compute_initializer(scale=-1.0)
+
+
+# ---------------------------------------------------------------- wiring
+
+def test_a_control_change_recomputes(batch, monkeypatch):
+    calls = []
+    real = widgets.compute_gradient_flow
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widgets, "compute_gradient_flow", spy)
+    ui = widgets.explore_gradient_flow(*batch, depth=5)
+    sliders = {c.description: c for box in ui.children[0].children for c in box.children}
+    sliders["depth"].value = 7
+    assert calls[-1]["depth"] == 7
+    assert sliders["σ (random)"].disabled is False
+    sliders["initializer"].value = "he"
+    assert calls[-1]["initializer"] == "he" and sliders["σ (random)"].disabled is True
+    with pytest.raises(ValueError, match="unknown control"):
+        widgets.explore_gradient_flow(*batch, deep=5)
+
+
+def test_strategy_sets_scale_and_mode(monkeypatch):
+    calls = []
+    monkeypatch.setattr(widgets, "compute_initializer", lambda **kw: calls.append(kw) or
+                        widgets.InitializerSample(np.zeros(4), 1.0, 1.0, np.zeros(2), np.zeros(2),
+                                                  np.ones(2), dict(kw, depth=2)))
+    ui = widgets.explore_initializer()
+    controls = {c.description: c for box in ui.children[0].children for c in box.children}
+    controls["strategy"].value = "he"
+    assert (calls[-1]["scale"], calls[-1]["mode"]) == (2.0, "fan_in")
+    controls["scale"].value = 3.0
+    assert controls["strategy"].value == "(custom)"
