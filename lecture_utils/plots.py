@@ -28,6 +28,13 @@ def _axes(ax):
     return ax
 
 
+def _pair(axes):
+    """Two side-by-side axes for an explorer's figure (new ones if None)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    return axes
+
+
 def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, ax=None):
     """The first ``n_rows * n_cols`` images of ``X``, each titled with its class.
 
@@ -145,9 +152,7 @@ def plot_gradient_flow(flow, axes=None):
     Returns:
         The two axes.
     """
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    left, right = axes
+    left, right = axes = _pair(axes)
     layers = np.arange(1, len(flow.grad_norms) + 1)
     norms = np.asarray(flow.grad_norms, dtype=float)
     finite = np.isfinite(norms)
@@ -176,11 +181,16 @@ def plot_gradient_flow(flow, axes=None):
         right.plot(hidden, flow.saturated, "--", color="C3", label="saturated share")
     if not np.all(np.isnan(flow.dead)):
         right.plot(hidden, flow.dead, "--", color="C3", label="dead share")
+    shown = np.concatenate([flow.act_std, flow.act_mean, np.nan_to_num(flow.saturated), np.nan_to_num(flow.dead)])
+    shown = shown[np.isfinite(shown)]
+    if shown.size:  # room above the lines for the legend
+        right.set_ylim(min(0.0, shown.min() * 1.1), max(1.0, shown.max()) * 1.35)
     right.set_xlabel("hidden layer")
     right.set_ylabel("activation statistic")
     right.set_title("Activations")
-    right.legend(loc="best")
+    right.legend(loc="upper right", ncol=2, fontsize=9)
     left.figure.suptitle(_describe(flow.config), fontsize=13)
+    left.figure.tight_layout()
     return axes
 
 
@@ -195,9 +205,7 @@ def plot_initializer(sample, axes=None):
     Returns:
         The two axes.
     """
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    left, right = axes
+    left, right = axes = _pair(axes)
     c = sample.config
     left.hist(sample.weights, bins=60, range=(sample.grid[0], sample.grid[-1]), density=True,
               alpha=0.6, label=f"sampled (var {sample.weights.var():.2e})")
@@ -211,9 +219,15 @@ def plot_initializer(sample, axes=None):
                    f"scale {c['scale']:g}/{c['mode']}")
     left.legend(loc="upper right", fontsize=9)
     layers = np.arange(1, len(sample.spread) + 1)
-    right.semilogy(layers, np.maximum(sample.spread, 1e-30), "o-", markersize=3)
+    spread = np.maximum(sample.spread, 1e-30)
+    right.semilogy(layers, spread, "o-", markersize=3)
     right.axhline(1.0, color="gray", linestyle=":")
+    finite = spread[np.isfinite(spread)]
+    # at least 0.1 to 10, so that sampling noise does not look like a trend
+    if finite.size:
+        right.set_ylim(min(0.1, finite.min() / 2), max(10.0, finite.max() * 2))
     right.set_xlabel("layer")
-    right.set_ylabel("std of pre-activations z = hW (log scale)")
+    right.set_ylabel("std of z = hW (log scale)")
     right.set_title(f"Forward spread through {c['depth']} {c['activation']} layers")
+    left.figure.tight_layout()
     return axes

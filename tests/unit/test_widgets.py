@@ -89,7 +89,9 @@ def test_gradient_flow_answers_fast_at_depth_50(batch):
         start = time.perf_counter()
         widgets.compute_gradient_flow(*batch, depth=50, width=100, batch_norm=bool(seed % 2), seed=seed)
         times.append(time.perf_counter() - start)
-    assert np.median(times) < 0.3, f"median {np.median(times):.3f} s"
+    # the target is 0.3 s on 2 idle cores (benchmarks/widget_latency.py measures it);
+    # this bound only catches a regression of another order, and survives a busy machine
+    assert np.median(times) < 1.0, f"median {np.median(times):.3f} s"
 
 
 # ---------------------------------------------------------------- initializer explorer

@@ -1,0 +1,66 @@
+"""Latency of the explorers: compute, and compute + draw, over a sweep of their controls.
+
+    .venv/bin/python benchmarks/widget_latency.py
+
+Prints p50/p95 in milliseconds per explorer (figures drawn with the Agg backend,
+as the inline backend of a notebook does before sending the PNG).
+"""
+import itertools
+import os
+import time
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lecture_utils import plots, widgets  # noqa: E402
+from lecture_utils.data import load_fashion_mnist  # noqa: E402
+
+
+def _time(fn, settings):
+    compute, total = [], []
+    for kwargs in settings:
+        start = time.perf_counter()
+        result = fn(**kwargs)
+        middle = time.perf_counter()
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        getattr(plots, "plot_" + fn.__name__.removeprefix("compute_"))(result, axes)
+        fig.canvas.draw()
+        plt.close(fig)
+        end = time.perf_counter()
+        compute.append(middle - start)
+        total.append(end - start)
+    return np.array(compute) * 1000, np.array(total) * 1000
+
+
+def main():
+    data = load_fashion_mnist()
+    X, y = data.X_train[:256], data.y_train[:256]
+
+    def gradient_flow(**kw):
+        return widgets.compute_gradient_flow(X, y, **kw)
+    gradient_flow.__name__ = "compute_gradient_flow"
+
+    sweeps = {
+        "gradient flow (depth 50)": (gradient_flow, [
+            dict(depth=50, width=w, activation=a, initializer=i, batch_norm=b)
+            for w, a, i, b in itertools.product((100, 300), widgets.ACTIVATIONS[:4], widgets.INITIALIZERS,
+                                                (False, True))]),
+        "gradient flow (all depths)": (gradient_flow, [
+            dict(depth=d, width=100, activation=a) for d in (2, 10, 20, 30, 40, 50) for a in widgets.ACTIVATIONS[:4]]),
+        "initializer": (widgets.compute_initializer, [
+            dict(mode=m, distribution=dist, fan_in=fi, fan_out=fo)
+            for m, dist, (fi, fo) in itertools.product(widgets.MODES, widgets.DISTRIBUTIONS,
+                                                       ((300, 100), (784, 300), (1000, 1000)))]),
+    }
+    _time(sweeps["initializer"][0], sweeps["initializer"][1][:2])  # warm-up (first Keras call)
+    print(f"{'explorer':<28} {'n':>4} {'compute p50':>12} {'p95':>7} {'+draw p50':>10} {'p95':>7}  (ms)")
+    for name, (fn, settings) in sweeps.items():
+        compute, total = _time(fn, settings)
+        print(f"{name:<28} {len(settings):>4} {np.percentile(compute, 50):>12.0f} "
+              f"{np.percentile(compute, 95):>7.0f} {np.percentile(total, 50):>10.0f} {np.percentile(total, 95):>7.0f}")
+
+
+if __name__ == "__main__":
+    main()
