@@ -171,7 +171,8 @@ def plot_gradient_flow(flow, axes=None):
     left.set_xlabel("layer (1 = nearest the input)")
     left.set_ylabel("gradient norm ‖∂L/∂W‖")
     ratio = flow.ratio
-    left.set_title("Gradients: first/last = " + (f"{ratio:.1e}" if np.isfinite(ratio) else "overflow"))
+    shown = "overflow" if not np.isfinite(ratio) else "0 (underflow)" if ratio == 0 else f"{ratio:.1e}"
+    left.set_title(f"Gradients: first/last = {shown}")
     if left.get_legend_handles_labels()[0]:
         left.legend(loc="best")
     hidden = np.arange(1, len(flow.act_std) + 1)
@@ -229,5 +230,62 @@ def plot_initializer(sample, axes=None):
     right.set_xlabel("layer")
     right.set_ylabel("std of z = hW (log scale)")
     right.set_title(f"Forward spread through {c['depth']} {c['activation']} layers")
+    left.figure.tight_layout()
+    return axes
+
+
+def plot_activation(curve, axes=None, reference=None):
+    """The activation explorer's figure: f(z) (left) and f′(z) (right), with
+    a ``reference`` curve drawn faintly for comparison.
+
+    Args:
+        curve, reference: :class:`lecture_utils.widgets.ActivationCurve`.
+
+    Returns:
+        The two axes.
+    """
+    left, right = axes = _pair(axes)
+    for ax, values, ref, title in ((left, curve.f, reference and reference.f, "f(z)"),
+                                   (right, curve.df, reference and reference.df, "f′(z)")):
+        if ref is not None and reference.name != curve.name:
+            ax.plot(reference.z, ref, color="gray", lw=1.5, alpha=0.5, label=reference.label)
+        ax.plot(curve.z, values, lw=2.5, label=curve.label)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_xlabel("z")
+        ax.set_ylabel(title)
+        ax.set_title(f"{curve.label}: {title}")
+        ax.legend(loc="upper left")
+    low, high = np.nanmin(curve.df), np.nanmax(curve.df)
+    right.set_ylim(min(-0.1, low - 0.1), max(1.2, high + 0.1))
+    left.figure.tight_layout()
+    return axes
+
+
+def plot_batch_stats(stats, axes=None, feature: str = "feature"):
+    """The batch statistics explorer's figure: each mini-batch's mean (left)
+    and variance (right) as dots, the moving average as a line, and the
+    full-data value dashed.
+
+    Args:
+        stats: a :class:`lecture_utils.widgets.BatchStats`.
+
+    Returns:
+        The two axes.
+    """
+    left, right = axes = _pair(axes)
+    steps = np.arange(1, len(stats.batch_means) + 1)
+    c = stats.config
+    for ax, batch, moving, full, name in ((left, stats.batch_means, stats.moving_mean, stats.full_mean, "mean"),
+                                          (right, stats.batch_vars, stats.moving_var, stats.full_var, "variance")):
+        ax.plot(steps, batch, ".", alpha=0.4, markersize=4, label=f"batch {name} μ_B" if name == "mean"
+                else "batch variance σ²_B")
+        ax.plot(steps, moving, lw=2, color="C3", label=f"moving {name}")
+        ax.axhline(full, color="black", ls="--", lw=1, label=f"full-data {name}")
+        ax.set_xlabel("training step (mini-batch)")
+        ax.set_ylabel(name)
+        ax.legend(loc="best", fontsize=9)
+    left.set_title(f"{feature}: batch means, spread {stats.spread_of_means:.3f}")
+    right.set_title(f"batch size {c['batch_size']}, momentum {c['momentum']}")
     left.figure.tight_layout()
     return axes
