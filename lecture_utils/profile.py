@@ -28,6 +28,7 @@ class Profile:
             (:func:`lecture_utils.data.load_fashion_mnist` cuts to them).
         max_epochs: the most epochs any training run gets; see :meth:`epochs`.
         seeds: the seeds a chance-dependent comparison is repeated over.
+        max_depth: the most hidden layers a "very deep" network gets; see :meth:`depth`.
         batch_size: the mini-batch size used for training.
     """
 
@@ -37,6 +38,7 @@ class Profile:
     n_test: int
     max_epochs: int | None
     seeds: tuple
+    max_depth: int | None = None
     batch_size: int = 32
 
     def epochs(self, lecture_epochs: int) -> int:
@@ -45,6 +47,14 @@ class Profile:
         if lecture_epochs < 1:
             raise ValueError(f"lecture_epochs must be at least 1, got {lecture_epochs}")
         return lecture_epochs if self.max_epochs is None else min(lecture_epochs, self.max_epochs)
+
+    def depth(self, lecture_depth: int) -> int:
+        """The number of hidden layers for a network the lecture makes
+        ``lecture_depth`` deep: that number in the full profile, at most
+        ``max_depth`` in the fast one."""
+        if lecture_depth < 1:
+            raise ValueError(f"lecture_depth must be at least 1, got {lecture_depth}")
+        return lecture_depth if self.max_depth is None else min(lecture_depth, self.max_depth)
 
     @property
     def n_seeds(self) -> int:
@@ -55,7 +65,7 @@ PROFILES = {
     "full": Profile("full", n_train=55_000, n_valid=5_000, n_test=10_000,
                     max_epochs=None, seeds=(42, 43, 44, 45, 46)),
     "fast": Profile("fast", n_train=5_000, n_valid=1_000, n_test=1_000,
-                    max_epochs=2, seeds=(42, 43)),
+                    max_epochs=2, seeds=(42, 43), max_depth=20),
 }
 
 

@@ -419,3 +419,225 @@ def explore_initializer(**initial):
     left = w.VBox([strategy, controls["mode"], controls["distribution"], controls["scale"]])
     right = w.VBox([controls["fan_in"], controls["fan_out"], controls["activation"]])
     return w.VBox([w.HBox([left, right]), out])
+
+
+# --------------------------------------------------------------------------
+# The activation explorer (notebook 03).
+
+ACTIVATION_FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish")
+#: which hyperparameter each function has, and its default (Keras's)
+HYPERPARAMETERS = {"leaky_relu": ("α", 0.2), "prelu": ("α", 0.25), "elu": ("α", 1.0), "swish": ("β", 1.0)}
+
+
+@dataclasses.dataclass
+class ActivationCurve:
+    """f(z) and f′(z) of one activation function on a grid of z."""
+
+    z: np.ndarray
+    f: np.ndarray
+    df: np.ndarray
+    name: str
+    parameter: float | None
+
+    @property
+    def label(self) -> str:
+        if self.parameter is None:
+            return self.name
+        return f"{self.name} ({HYPERPARAMETERS[self.name][0]} = {self.parameter:g})"
+
+
+def activation_and_derivative(name: str, z: np.ndarray, parameter: float | None = None) -> tuple:
+    """``(f(z), f'(z))`` of an activation, in closed form.
+
+    ``parameter`` is α for LeakyReLU (the negative slope), PReLU (its learned
+    slope, here fixed) and ELU, β for Swish (z·σ(βz); β = 1 is Keras's
+    ``silu``/``swish``); ignored by the others. GELU is the exact one,
+    z·Φ(z), as ``keras.activations.gelu(approximate=False)``.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    _check_choice("activation", name, ACTIVATION_FUNCTIONS)
+    z = np.asarray(z, dtype=np.float64)
+    if parameter is None and name in HYPERPARAMETERS:
+        parameter = HYPERPARAMETERS[name][1]
+    if name == "sigmoid":
+        s = 1 / (1 + np.exp(-z))
+        return s, s * (1 - s)
+    if name == "tanh":
+        t = np.tanh(z)
+        return t, 1 - t * t
+    if name == "relu":
+        return np.maximum(z, 0), (z > 0).astype(float)
+    if name in ("leaky_relu", "prelu"):
+        return np.where(z > 0, z, parameter * z), np.where(z > 0, 1.0, parameter)
+    if name == "elu":
+        e = parameter * np.expm1(np.minimum(z, 0))
+        return np.where(z > 0, z, e), np.where(z > 0, 1.0, e + parameter)
+    if name == "selu":
+        e = SELU_SCALE * SELU_ALPHA * np.expm1(np.minimum(z, 0))
+        return np.where(z > 0, SELU_SCALE * z, e), np.where(z > 0, SELU_SCALE, e + SELU_SCALE * SELU_ALPHA)
+    if name == "gelu":
+        from math import erf, pi, sqrt
+
+        cdf = 0.5 * (1 + np.vectorize(erf)(z / sqrt(2)))
+        pdf = np.exp(-z * z / 2) / sqrt(2 * pi)
+        return z * cdf, cdf + z * pdf
+    s = 1 / (1 + np.exp(-parameter * z))  # swish
+    return z * s, s + parameter * z * s * (1 - s)
+
+
+def compute_activation(name: str = "leaky_relu", parameter: float | None = None,
+                       z_min: float = -5.0, z_max: float = 5.0, n: int = 1001) -> ActivationCurve:
+    """The activation explorer's computation: f and f′ on a grid.
+
+    Raises:
+        ValueError: an unknown name, a parameter out of [0, 5], or an empty range.
+    """
+    _check_choice("activation", name, ACTIVATION_FUNCTIONS)
+    if parameter is not None and name in HYPERPARAMETERS and not 0 <= parameter <= 5:
+        raise ValueError(f"{HYPERPARAMETERS[name][0]} must be between 0 and 5; got {parameter!r}")
+    if not z_min < z_max:
+        raise ValueError(f"z_min must be below z_max; got {z_min} and {z_max}")
+    z = np.linspace(z_min, z_max, n)
+    f, df = activation_and_derivative(name, z, parameter)
+    used = (parameter if parameter is not None else HYPERPARAMETERS[name][1]) if name in HYPERPARAMETERS else None
+    return ActivationCurve(z, f, df, name, used)
+
+
+def explore_activation(name: str = "leaky_relu", compare: str | None = "relu"):
+    """The activation explorer: a function and its hyperparameter (α for
+    LeakyReLU/PReLU/ELU, β for Swish) → f(z) and f′(z), redrawn at every change,
+    with ``compare`` drawn faintly for reference.
+
+    Returns:
+        The widget.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    _check_choice("name", name, ACTIVATION_FUNCTIONS)
+    style = {"description_width": "90px"}
+    function = w.Dropdown(options=ACTIVATION_FUNCTIONS, value=name, description="function", style=style)
+    parameter = w.FloatSlider(HYPERPARAMETERS.get(name, ("α", 0.2))[1], min=0.0, max=3.0, step=0.01,
+                              description="α / β", style=style)
+
+    def sync(change=None):
+        spec = HYPERPARAMETERS.get(function.value)
+        parameter.disabled = spec is None
+        if spec is not None:
+            parameter.description = spec[0]
+            parameter.value = spec[1]
+
+    function.observe(sync, names="value")
+    sync()
+
+    def draw(function, parameter):
+        curve = compute_activation(function, parameter if function in HYPERPARAMETERS else None)
+        reference = compute_activation(compare) if compare else None
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        plots.plot_activation(curve, axes, reference=reference)
+        plt.show()
+
+    out = w.interactive_output(draw, {"function": function, "parameter": parameter})
+    return w.VBox([w.HBox([function, parameter]), out])
+
+
+# --------------------------------------------------------------------------
+# The batch statistics explorer (notebook 04).
+
+BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+@dataclasses.dataclass
+class BatchStats:
+    """What the batch statistics explorer shows for one feature."""
+
+    batch_means: np.ndarray     # μ_B of each mini-batch, in training order
+    batch_vars: np.ndarray      # σ²_B of each mini-batch
+    moving_mean: np.ndarray     # the moving average after each batch
+    moving_var: np.ndarray
+    full_mean: float            # the statistics of the whole training set
+    full_var: float
+    config: dict
+
+    @property
+    def spread_of_means(self) -> float:
+        """Standard deviation of the batch means across batches (≈ σ/√B)."""
+        return float(self.batch_means.std())
+
+
+def compute_batch_stats(values: np.ndarray, batch_size: int = 32, momentum: float = 0.99,
+                        n_batches: int = 300, seed: int = 0) -> BatchStats:
+    """The batch statistics explorer's computation, for one feature.
+
+    Shuffles ``values`` (one feature over the training set), cuts it into
+    mini-batches of ``batch_size`` and computes each batch's mean and
+    variance, and the moving averages a ``keras.layers.BatchNormalization``
+    layer keeps: ``moving = momentum · moving + (1 − momentum) · batch``,
+    starting from Keras's initial moving mean 0 and moving variance 1.
+
+    Raises:
+        ValueError: a batch size below 2 or above the data, a momentum
+            outside [0, 1), or a non-positive number of batches.
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    _check_int("batch_size", batch_size, 2, len(values))
+    _check_int("n_batches", n_batches, 1, 100_000)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1); got {momentum!r}")
+    rng = np.random.default_rng(seed)
+    per_epoch = len(values) // batch_size
+    means, variances = [], []
+    while len(means) < n_batches:
+        order = rng.permutation(len(values))[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+        batches = values[order]
+        means.extend(batches.mean(axis=1))
+        variances.extend(batches.var(axis=1))
+    means, variances = np.array(means[:n_batches]), np.array(variances[:n_batches])
+    moving_mean, moving_var = np.empty(n_batches), np.empty(n_batches)
+    m, v = 0.0, 1.0
+    for t in range(n_batches):
+        m = momentum * m + (1 - momentum) * means[t]
+        v = momentum * v + (1 - momentum) * variances[t]
+        moving_mean[t], moving_var[t] = m, v
+    return BatchStats(means, variances, moving_mean, moving_var, float(values.mean()), float(values.var()),
+                      dict(batch_size=batch_size, momentum=momentum, n_batches=n_batches))
+
+
+def explore_batch_stats(values: np.ndarray, feature: str = "feature", **initial):
+    """The batch statistics explorer: batch size and momentum → the batch
+    means and variances across mini-batches, and the moving averages
+    converging toward the full-data statistics.
+
+    Args:
+        values: one feature over the training set (e.g. one pixel of every image).
+        feature: its name, for the titles.
+
+    Returns:
+        The widget.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    start = dict(batch_size=32, momentum=0.99)
+    unknown = set(initial) - set(start)
+    if unknown:
+        raise ValueError(f"unknown control(s) {sorted(unknown)}; valid: {sorted(start)}")
+    start.update(initial)
+    style = {"description_width": "90px"}
+    controls = {
+        "batch_size": w.SelectionSlider(options=BATCH_SIZES, value=start["batch_size"],
+                                        description="batch size", style=style),
+        "momentum": w.SelectionSlider(options=(0.0, 0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999),
+                                      value=start["momentum"], description="momentum", style=style),
+    }
+
+    def draw(batch_size, momentum):
+        result = compute_batch_stats(values, batch_size, momentum)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+        plots.plot_batch_stats(result, axes, feature=feature)
+        plt.show()
+
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox(list(controls.values())), out])

@@ -8,7 +8,7 @@ from lecture_utils import profile
 def test_default_is_full(monkeypatch):
     monkeypatch.delenv("LECTURE_PROFILE", raising=False)
     p = profile.get_profile()
-    assert p.name == "full" and p.n_train == 55_000 and p.epochs(10) == 10
+    assert p.name == "full" and p.n_train == 55_000 and p.epochs(10) == 10 and p.depth(100) == 100
 
 
 def test_fast_from_environment(monkeypatch):
@@ -16,6 +16,7 @@ def test_fast_from_environment(monkeypatch):
     p = profile.get_profile()
     assert p.name == "fast" and p.n_train < 55_000
     assert p.epochs(10) == p.max_epochs and p.epochs(1) == 1
+    assert p.depth(100) == p.max_depth < 100 and p.depth(5) == 5
     assert p.n_seeds >= 2
 
 

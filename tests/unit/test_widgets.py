@@ -170,3 +170,94 @@ def test_strategy_sets_scale_and_mode(monkeypatch):
     assert (calls[-1]["scale"], calls[-1]["mode"]) == (2.0, "fan_in")
     controls["scale"].value = 3.0
     assert controls["strategy"].value == "(custom)"
+
+
+# ---------------------------------------------------------------- activation explorer
+
+@pytest.mark.parametrize("name,keras_fn", [
+    ("sigmoid", lambda z, p: keras.activations.sigmoid(z)),
+    ("tanh", lambda z, p: keras.activations.tanh(z)),
+    ("relu", lambda z, p: keras.activations.relu(z)),
+    ("leaky_relu", lambda z, p: keras.layers.LeakyReLU(negative_slope=p)(z)),
+    ("elu", lambda z, p: keras.activations.elu(z, alpha=p)),
+    ("selu", lambda z, p: keras.activations.selu(z)),
+    ("gelu", lambda z, p: keras.activations.gelu(z, approximate=False)),
+    ("swish", lambda z, p: keras.activations.silu(z)),
+])
+def test_activation_matches_keras_and_its_derivative_matches_finite_differences(name, keras_fn):
+    parameter = {"leaky_relu": 0.3, "elu": 0.7, "swish": 1.0}.get(name)
+    curve = widgets.compute_activation(name, parameter, -4, 4, 801)
+    z = curve.z.astype("float32")
+    expected = keras.ops.convert_to_numpy(keras_fn(keras.ops.convert_to_tensor(z), parameter))
+    np.testing.assert_allclose(curve.f, expected, rtol=1e-5, atol=1e-6)
+    numeric = np.gradient(curve.f, curve.z)
+    smooth = np.abs(curve.z) > 0.02  # the kinks of the ReLU family at 0
+    np.testing.assert_allclose(curve.df[smooth][1:-1], numeric[smooth][1:-1], atol=2e-3)
+
+
+def test_activation_known_values():
+    assert widgets.compute_activation("sigmoid").df.max() == pytest.approx(0.25, abs=1e-6)
+    leaky = widgets.compute_activation("leaky_relu", 0.1)
+    assert leaky.df[0] == pytest.approx(0.1) and leaky.label == "leaky_relu (α = 0.1)"
+    selu = widgets.compute_activation("selu")
+    assert selu.f[0] == pytest.approx(-widgets.SELU_SCALE * widgets.SELU_ALPHA, rel=0.01)  # its floor
+    with pytest.raises(ValueError, match="α must be between 0 and 5; got -1"):
+        widgets.compute_activation("elu", -1)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        widgets.compute_activation("softplus")
+
+
+def test_activation_explorer_redraws(monkeypatch):
+    calls = []
+    real = widgets.compute_activation
+    monkeypatch.setattr(widgets, "compute_activation", lambda *a, **k: calls.append(a) or real(*a, **k))
+    ui = widgets.explore_activation("elu", compare=None)
+    function, parameter = ui.children[0].children
+    parameter.value = 0.5
+    assert calls[-1] == ("elu", 0.5)
+    function.value = "relu"
+    assert parameter.disabled and calls[-1][0] == "relu"
+    function.value = "swish"
+    assert parameter.description == "β" and not parameter.disabled
+
+
+# ---------------------------------------------------------------- batch statistics explorer
+
+@pytest.fixture(scope="module")
+def pixel():
+    d = data.load_fashion_mnist("fast", allow_download=False)
+    return d.X_train[:, 14, 14]
+
+
+def test_spread_of_batch_means_is_sigma_over_root_b(pixel):
+    for batch_size in (8, 32, 128):
+        s = widgets.compute_batch_stats(pixel, batch_size, 0.99, n_batches=2000)
+        expected = pixel.std() / np.sqrt(batch_size) * np.sqrt(1 - (batch_size - 1) / (len(pixel) - 1))
+        assert s.spread_of_means == pytest.approx(expected, rel=0.1)
+        # the variance of a batch underestimates the population's by (B - 1) / B on average
+        assert s.batch_vars.mean() == pytest.approx(pixel.var() * (batch_size - 1) / batch_size, rel=0.05)
+
+
+def test_moving_averages_match_keras_batch_normalization(pixel):
+    s = widgets.compute_batch_stats(pixel, 16, momentum=0.9, n_batches=40, seed=3)
+    bn = keras.layers.BatchNormalization(momentum=0.9)
+    bn.build((None, 1))
+    rng = np.random.default_rng(3)
+    order = rng.permutation(len(pixel))[: (len(pixel) // 16) * 16].reshape(-1, 16)
+    for t in range(40):
+        bn(pixel[order[t]].reshape(-1, 1).astype("float32"), training=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean)[0], s.moving_mean[-1], rtol=1e-4)
+    # Keras keeps the biased batch variance in its moving average, as we do
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_variance)[0], s.moving_var[-1], rtol=1e-4)
+
+
+def test_moving_mean_converges_and_momentum_zero_is_the_last_batch(pixel):
+    slow = widgets.compute_batch_stats(pixel, 32, 0.99, n_batches=2000)
+    assert abs(slow.moving_mean[-1] - slow.full_mean) < 0.02
+    assert abs(slow.moving_mean[10] - slow.full_mean) > 0.5 * slow.full_mean  # still near its start, 0
+    none = widgets.compute_batch_stats(pixel, 32, 0.0, n_batches=5)
+    assert np.array_equal(none.moving_mean, none.batch_means)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        widgets.compute_batch_stats(pixel, 32, 1.0)
+    with pytest.raises(ValueError, match="batch_size must be an integer from 2"):
+        widgets.compute_batch_stats(pixel, 1)
