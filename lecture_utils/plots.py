@@ -289,3 +289,42 @@ def plot_batch_stats(stats, axes=None, feature: str = "feature"):
     right.set_title(f"batch size {c['batch_size']}, momentum {c['momentum']}")
     left.figure.tight_layout()
     return axes
+
+
+def plot_clipping(clip, axes=None):
+    """The clipping explorer's figure. Left: the three vectors as arrows on a
+    common scale. Right: the two clipped ones enlarged (they are much shorter),
+    with the threshold's box (clipvalue) and circle (clipnorm).
+
+    Args:
+        clip: a :class:`lecture_utils.widgets.Clipping`.
+
+    Returns:
+        The two axes.
+    """
+    left, right = axes = _pair(axes)
+    angles = clip.angles
+    vectors = [("raw gradient", clip.raw, "C0", angles["raw"]),
+               ("clipvalue", clip.by_value, "C1", angles["clipvalue"]),
+               ("clipnorm", clip.by_norm, "C2", angles["clipnorm"])]
+    for ax, shown in ((left, vectors), (right, vectors[1:])):
+        extent = max(max(np.abs(v).max() for _, v, _, _ in shown), clip.threshold) * 1.25
+        for label, v, color, angle in shown:
+            ax.annotate("", xy=(v[0], v[1]), xytext=(0, 0),
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=2.5, mutation_scale=18))
+            ax.plot([], [], color=color, lw=2.5, label=f"{label}: [{v[0]:.4g}, {v[1]:.4g}], {angle:.1f}°")
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_aspect("equal")
+        ax.axhline(0, color="black", lw=0.6)
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_xlabel("∂L/∂w₁")
+        ax.set_ylabel("∂L/∂w₂")
+        ax.legend(loc="lower left", fontsize=9)
+    t = clip.threshold
+    right.add_patch(plt.Rectangle((-t, -t), 2 * t, 2 * t, fill=False, ls=":", color="C1"))
+    right.add_patch(plt.Circle((0, 0), t, fill=False, ls=":", color="C2"))
+    left.set_title("The gradient and its clipped versions")
+    right.set_title(f"Clipped, threshold {t:g}: value clipping turned it {clip.turned_by_value:.1f}°")
+    left.figure.tight_layout()
+    return axes

@@ -641,3 +641,99 @@ def explore_batch_stats(values: np.ndarray, feature: str = "feature", **initial)
 
     out = w.interactive_output(draw, controls)
     return w.VBox([w.HBox(list(controls.values())), out])
+
+
+# --------------------------------------------------------------------------
+# The clipping explorer (notebook 05).
+
+def clip_with_optimizer(gradients, **clipping) -> list:
+    """Clip ``gradients`` with a Keras optimizer's own clipping, not a
+    re-implementation: one step of ``SGD(learning_rate=1, **clipping)`` on
+    variables that start at 0 leaves them at minus the clipped gradients.
+
+    Args:
+        gradients: a list of arrays (one per variable).
+        clipping: ``clipvalue=...``, ``clipnorm=...`` or ``global_clipnorm=...``
+            (none: no clipping).
+
+    Returns:
+        The clipped gradients, as NumPy arrays.
+    """
+    import keras
+
+    unknown = set(clipping) - {"clipvalue", "clipnorm", "global_clipnorm"}
+    if unknown:
+        raise ValueError(f"unknown clipping argument(s) {sorted(unknown)}; "
+                         "valid: clipvalue, clipnorm, global_clipnorm")
+    grads = [np.asarray(g, dtype=np.float32) for g in gradients]
+    variables = [keras.Variable(np.zeros_like(g)) for g in grads]
+    optimizer = keras.optimizers.SGD(learning_rate=1.0, **clipping)
+    optimizer.apply(grads, variables)
+    return [-np.asarray(keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
+def _angle(vector: np.ndarray) -> float:
+    return float(np.degrees(np.arctan2(vector[1], vector[0])))
+
+
+@dataclasses.dataclass
+class Clipping:
+    """A 2-component gradient, clipped by value and by norm, with the angle
+    (degrees from the first axis) of each."""
+
+    raw: np.ndarray
+    by_value: np.ndarray
+    by_norm: np.ndarray
+    threshold: float
+
+    @property
+    def angles(self) -> dict:
+        return {"raw": _angle(self.raw), "clipvalue": _angle(self.by_value), "clipnorm": _angle(self.by_norm)}
+
+    @property
+    def turned_by_value(self) -> float:
+        """How many degrees value clipping turned the gradient."""
+        return abs(self.angles["clipvalue"] - self.angles["raw"])
+
+
+def compute_clipping(g1: float = 0.9, g2: float = 100.0, threshold: float = 1.0) -> Clipping:
+    """The clipping explorer's computation: the gradient ``[g1, g2]`` clipped
+    by ``SGD(clipvalue=threshold)`` and by ``SGD(clipnorm=threshold)``.
+
+    Raises:
+        ValueError: a threshold that is not positive.
+    """
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive; got {threshold!r}")
+    raw = np.array([g1, g2], dtype=np.float32)
+    (by_value,) = clip_with_optimizer([raw], clipvalue=threshold)
+    (by_norm,) = clip_with_optimizer([raw], clipnorm=threshold)
+    return Clipping(raw, by_value, by_norm, float(threshold))
+
+
+def explore_clipping(g1: float = 0.9, g2: float = 100.0, threshold: float = 1.0):
+    """The clipping explorer: the two gradient components and the threshold →
+    the raw, value-clipped and norm-clipped vectors as arrows, with their angles.
+
+    Returns:
+        The widget.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    style = {"description_width": "90px"}
+    controls = {
+        "g1": w.FloatSlider(g1, min=-10, max=10, step=0.1, description="∂L/∂w₁", style=style),
+        "g2": w.FloatSlider(g2, min=-100, max=100, step=0.5, description="∂L/∂w₂", style=style),
+        "threshold": w.FloatLogSlider(threshold, base=10, min=-1, max=2, step=0.05,
+                                      description="threshold", style=style),
+    }
+
+    def draw(g1, g2, threshold):
+        result = compute_clipping(g1, g2, threshold)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+        plots.plot_clipping(result, axes)
+        plt.show()
+
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox(list(controls.values())), out])

@@ -261,3 +261,37 @@ def test_moving_mean_converges_and_momentum_zero_is_the_last_batch(pixel):
         widgets.compute_batch_stats(pixel, 32, 1.0)
     with pytest.raises(ValueError, match="batch_size must be an integer from 2"):
         widgets.compute_batch_stats(pixel, 1)
+
+
+# ---------------------------------------------------------------- clipping explorer
+
+def test_the_classic_clipping_example():
+    clip = widgets.compute_clipping(0.9, 100.0, 1.0)
+    np.testing.assert_allclose(clip.by_value, [0.9, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(clip.by_norm, [0.00899964, 0.9999595], rtol=1e-5)
+    assert clip.angles["clipnorm"] == pytest.approx(clip.angles["raw"], abs=1e-3)  # direction kept
+    assert clip.turned_by_value == pytest.approx(89.48 - 48.01, abs=0.05)  # atan2(100, .9) vs atan2(1, .9)
+
+
+def test_small_gradients_are_left_alone_and_global_norm_spans_variables():
+    clip = widgets.compute_clipping(0.3, -0.4, 1.0)
+    np.testing.assert_allclose(clip.by_value, [0.3, -0.4], rtol=1e-6)
+    np.testing.assert_allclose(clip.by_norm, [0.3, -0.4], rtol=1e-6)
+    a, b = widgets.clip_with_optimizer([np.array([3.0]), np.array([4.0])], global_clipnorm=1.0)
+    np.testing.assert_allclose(np.concatenate([a, b]), [0.6, 0.8], rtol=1e-5)  # one norm, 5, over both
+    a, b = widgets.clip_with_optimizer([np.array([3.0]), np.array([4.0])], clipnorm=1.0)
+    np.testing.assert_allclose(np.concatenate([a, b]), [1.0, 1.0], rtol=1e-5)  # each variable on its own
+    with pytest.raises(ValueError, match="unknown clipping argument"):
+        widgets.clip_with_optimizer([np.ones(2)], clip_value=1.0)
+    with pytest.raises(ValueError, match="threshold must be positive"):
+        widgets.compute_clipping(threshold=0)
+
+
+def test_clipping_explorer_redraws(monkeypatch):
+    calls = []
+    real = widgets.compute_clipping
+    monkeypatch.setattr(widgets, "compute_clipping", lambda *a, **k: calls.append(a) or real(*a, **k))
+    ui = widgets.explore_clipping()
+    g1, g2, threshold = ui.children[0].children
+    g2.value = -50.0
+    assert calls[-1] == (0.9, -50.0, 1.0)
