@@ -42,6 +42,10 @@ def main():
         return widgets.compute_gradient_flow(X, y, **kw)
     gradient_flow.__name__ = "compute_gradient_flow"
 
+    def batch_stats(**kw):
+        return widgets.compute_batch_stats(data.X_train[:, 14, 14], **kw)
+    batch_stats.__name__ = "compute_batch_stats"
+
     sweeps = {
         "gradient flow (depth 50)": (gradient_flow, [
             dict(depth=50, width=w, activation=a, initializer=i, batch_norm=b)
@@ -53,6 +57,12 @@ def main():
             dict(mode=m, distribution=dist, fan_in=fi, fan_out=fo)
             for m, dist, (fi, fo) in itertools.product(widgets.MODES, widgets.DISTRIBUTIONS,
                                                        ((300, 100), (784, 300), (1000, 1000)))]),
+        "activation": (widgets.compute_activation, [
+            dict(name=n, parameter=p) for n in widgets.ACTIVATION_FUNCTIONS for p in (0.1, 1.0)]),
+        "batch statistics": (batch_stats, [
+            dict(batch_size=b, momentum=m) for b in widgets.BATCH_SIZES for m in (0.9, 0.99, 0.999)]),
+        "clipping": (widgets.compute_clipping, [
+            dict(g1=a, g2=b, threshold=t) for a in (0.9, -5.0) for b in (100.0, 0.5) for t in (0.5, 1.0, 10.0)]),
     }
     _time(sweeps["initializer"][0], sweeps["initializer"][1][:2])  # warm-up (first Keras call)
     print(f"{'explorer':<28} {'n':>4} {'compute p50':>12} {'p95':>7} {'+draw p50':>10} {'p95':>7}  (ms)")
