@@ -31,6 +31,15 @@ def _check_choice(name: str, value, valid) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}; got {value!r}")
 
 
+def _starting_values(defaults: dict, initial: dict) -> dict:
+    """An explorer's starting control values: ``defaults`` updated with the
+    caller's ``initial`` ones (ValueError naming any unknown control)."""
+    unknown = set(initial) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown control(s) {sorted(unknown)}; valid: {sorted(defaults)}")
+    return {**defaults, **initial}
+
+
 def _check_int(name: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer from {low} to {high}; got {value!r}")
@@ -227,10 +236,7 @@ def explore_gradient_flow(X: np.ndarray, y: np.ndarray, **initial):
 
     start = dict(depth=20, width=100, activation="sigmoid", initializer="random_normal",
                  sigma=1.0, batch_norm=False)
-    unknown = set(initial) - set(start)
-    if unknown:
-        raise ValueError(f"unknown control(s) {sorted(unknown)}; valid: {sorted(start)}")
-    start.update(initial)
+    start = _starting_values(start, initial)
     style = {"description_width": "90px"}
     controls = {
         "depth": w.IntSlider(start["depth"], min=2, max=50, description="depth", style=style),
@@ -376,10 +382,7 @@ def explore_initializer(**initial):
 
     start = dict(mode="fan_avg", distribution="truncated_normal", scale=1.0, fan_in=300, fan_out=100,
                  activation="tanh")
-    unknown = set(initial) - set(start)
-    if unknown:
-        raise ValueError(f"unknown control(s) {sorted(unknown)}; valid: {sorted(start)}")
-    start.update(initial)
+    start = _starting_values(start, initial)
     style = {"description_width": "90px"}
     strategy = w.Dropdown(options=["glorot", "he", "lecun", "(custom)"], value="glorot",
                           description="strategy", style=style)
@@ -621,10 +624,7 @@ def explore_batch_stats(values: np.ndarray, feature: str = "feature", **initial)
     import matplotlib.pyplot as plt
 
     start = dict(batch_size=32, momentum=0.99)
-    unknown = set(initial) - set(start)
-    if unknown:
-        raise ValueError(f"unknown control(s) {sorted(unknown)}; valid: {sorted(start)}")
-    start.update(initial)
+    start = _starting_values(start, initial)
     style = {"description_width": "90px"}
     controls = {
         "batch_size": w.SelectionSlider(options=BATCH_SIZES, value=start["batch_size"],
