@@ -131,7 +131,7 @@ def mlp_gradient_flow(X: np.ndarray, y: np.ndarray, kernels: list, activation: s
     the batch's mean and variance (training mode, γ = 1, β = 0, ε as Keras's
     default 1e-3), as ``Dense -> BatchNormalization -> Activation`` does.
     """
-    from .diagnostics import SATURATION
+    from .diagnostics import dead_share, saturated_share
 
     X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
     y = np.asarray(y).astype(int)
@@ -151,13 +151,8 @@ def mlp_gradient_flow(X: np.ndarray, y: np.ndarray, kernels: list, activation: s
         cache.append((h, z, a, norm))
         stds.append(a.std())
         means.append(a.mean())
-        if activation == "sigmoid":
-            sats.append(np.mean(np.abs(2 * a - 1) > SATURATION))
-        elif activation == "tanh":
-            sats.append(np.mean(np.abs(a) > SATURATION))
-        else:
-            sats.append(math.nan)
-        deads.append(np.mean(np.all(a <= 0, axis=0)) if activation == "relu" else math.nan)
+        sats.append(saturated_share(a, activation))
+        deads.append(dead_share(a, activation))
         h = a
     logits = h @ kernels[-1]
     logits = logits - logits.max(axis=1, keepdims=True)
