@@ -18,6 +18,13 @@ import platform
 ENV_VAR = "LECTURE_PROFILE"
 
 
+def _capped(name: str, value: int, cap: int | None) -> int:
+    """``value``, or ``cap`` if that is smaller (no cap: None); ValueError below 1."""
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value if cap is None else min(value, cap)
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """Sizes and budgets a notebook reads.
@@ -44,17 +51,13 @@ class Profile:
     def epochs(self, lecture_epochs: int) -> int:
         """The number of epochs for a run the lecture trains for ``lecture_epochs``:
         that number in the full profile, at most ``max_epochs`` in the fast one."""
-        if lecture_epochs < 1:
-            raise ValueError(f"lecture_epochs must be at least 1, got {lecture_epochs}")
-        return lecture_epochs if self.max_epochs is None else min(lecture_epochs, self.max_epochs)
+        return _capped("lecture_epochs", lecture_epochs, self.max_epochs)
 
     def depth(self, lecture_depth: int) -> int:
         """The number of hidden layers for a network the lecture makes
         ``lecture_depth`` deep: that number in the full profile, at most
         ``max_depth`` in the fast one."""
-        if lecture_depth < 1:
-            raise ValueError(f"lecture_depth must be at least 1, got {lecture_depth}")
-        return lecture_depth if self.max_depth is None else min(lecture_depth, self.max_depth)
+        return _capped("lecture_depth", lecture_depth, self.max_depth)
 
     @property
     def n_seeds(self) -> int:
