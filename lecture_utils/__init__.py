@@ -3,8 +3,11 @@
 One module per concern (see docs): ``data`` (Fashion-MNIST, verified),
 ``profile`` (full/fast, seeding, environment report), ``grads`` (per-layer
 gradients on any Keras backend), ``diagnostics`` (per-layer statistics),
-``plots`` (figures). Import the module you need; importing the package
-itself is cheap and does not import Keras.
+``plots`` (figures), ``widgets`` (the interactive explorers), ``transfer``
+(model B on A, the freeze-then-unfreeze recipe, the transfer grid),
+``results`` (headline results recorded for the reproduction report). Import
+the module you need; importing the package itself is cheap and does not
+import Keras.
 """
 import os
 

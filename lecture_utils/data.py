@@ -358,35 +358,44 @@ SANDAL, SHIRT = 5, 6
 
 
 def split_task_a_b(X: np.ndarray, y: np.ndarray, n_b: int | None = None,
-                   seed: int = 42) -> tuple:
+                   seed: int = 42, b_classes: tuple = (SANDAL, SHIRT)) -> tuple:
     """Split a labelled set into the lecture's transfer-learning tasks.
 
-    Task A: the 8 classes other than sandal (5) and shirt (6), labels
-    re-indexed 0-7 in the original order (T-shirt/top 0 ... Ankle boot 7).
-    Task B: sandal vs shirt, binary: 1 for shirt, 0 for sandal (float32,
-    for a sigmoid output).
+    Task A: the 8 classes other than ``b_classes`` (by default sandal (5) and
+    shirt (6)), labels re-indexed 0-7 in the original order (by default
+    T-shirt/top 0 ... Ankle boot 7).
+    Task B: the two ``b_classes``, binary: 1 for the second (shirt), 0 for
+    the first (sandal), float32 for a sigmoid output.
 
     Args:
         X, y: images and labels 0-9.
         n_b: how many task-B samples to keep (a stratified random subset);
             ``None`` keeps them all.
         seed: the seed of that subset.
+        b_classes: task B's two classes, (label 0, label 1).
 
     Returns:
         ``((X_A, y_A), (X_B, y_B))``.
 
     Raises:
-        ValueError: the labels are not 0-9, or ``n_b`` is out of range.
+        ValueError: the labels are not 0-9, ``b_classes`` is not two distinct
+            classes 0-9, or ``n_b`` is out of range.
     """
     y = np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if y.size and (y.min() < 0 or y.max() > 9):
         raise ValueError(f"labels must be Fashion-MNIST classes 0-9, got {y.min()}..{y.max()}")
-    is_b = (y == SANDAL) | (y == SHIRT)
-    X_A, y_A = X[~is_b], y[~is_b].astype(np.int64)
-    y_A = y_A - (y_A > SHIRT) * 2          # 7, 8, 9 -> 5, 6, 7
-    X_B, y_B = X[is_b], (y[is_b] == SHIRT).astype(np.float32)
+    b_classes = tuple(b_classes)
+    if len(b_classes) != 2 or len(set(b_classes)) != 2 or not set(b_classes) <= set(range(10)):
+        raise ValueError(f"b_classes must be two different classes from 0 to 9; got {b_classes!r}")
+    negative, positive = b_classes
+    is_b = (y == negative) | (y == positive)
+    a_classes = [c for c in range(10) if c not in b_classes]
+    new_label = np.full(10, -1, dtype=np.int64)
+    new_label[a_classes] = np.arange(8)
+    X_A, y_A = X[~is_b], new_label[y[~is_b]]
+    X_B, y_B = X[is_b], (y[is_b] == positive).astype(np.float32)
     if n_b is not None:
         i = stratified_indices(y_B, n_b, seed=seed)
         X_B, y_B = X_B[i], y_B[i]

@@ -35,8 +35,9 @@ def _pair(axes):
     return axes
 
 
-def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, ax=None):
-    """The first ``n_rows * n_cols`` images of ``X``, each titled with its class.
+def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, title: str | None = None):
+    """The first ``n_rows * n_cols`` images of ``X``, each titled with its
+    class, in a figure of their own (with ``title`` above them, if given).
 
     Returns:
         The figure.
@@ -49,6 +50,8 @@ def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, ax=None
         axis.imshow(image, cmap="binary")
         axis.set_title(class_names[int(label)], fontsize=10)
         axis.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=14)
     fig.tight_layout()
     return fig
 
@@ -326,5 +329,64 @@ def plot_clipping(clip, axes=None):
     right.add_patch(plt.Circle((0, 0), t, fill=False, ls=":", color="C2"))
     left.set_title("The gradient and its clipped versions")
     right.set_title(f"Clipped, threshold {t:g}: value clipping turned it {clip.turned_by_value:.1f}°")
+    left.figure.tight_layout()
+    return axes
+
+
+def _band(ax, x, values, color, label, marker="o"):
+    """Mean over the last axis of ``values`` as a line, min–max as a band."""
+    ax.plot(x, values.mean(-1), marker=marker, color=color, lw=2, label=label)
+    ax.fill_between(x, values.min(-1), values.max(-1), color=color, alpha=0.2)
+
+
+def plot_transfer(choice, axes=None):
+    """The transfer explorer's figure. Left: test accuracy against the number
+    of task-B training images, B alone and B on A with the chosen number of
+    reused layers. Right: at the chosen number of images, accuracy against
+    the number of reused layers (0 is B alone). Lines are means over seeds,
+    bands span min to max.
+
+    Args:
+        choice: a :class:`lecture_utils.widgets.TransferChoice`.
+
+    Returns:
+        The two axes.
+    """
+    left, right = axes = _pair(axes)
+    g = choice.grid
+    n_seeds = len(g.seeds)
+    _band(left, g.n_images, g.scratch, "C0", "B alone")
+    _band(left, g.n_images, g.on_a[choice.i], "C1",
+          f"B on A, {choice.n_reused} layer{'s' if choice.n_reused > 1 else ''} reused")
+    left.axvline(choice.n_images, color="gray", ls=":", lw=1)
+    left.set_xscale("log")
+    left.set_xticks(g.n_images, [str(n) for n in g.n_images])
+    left.minorticks_off()
+    left.set_xlabel("task-B training images")
+    left.set_ylabel(f"test accuracy (mean, min–max of {n_seeds} seed{'s' if n_seeds > 1 else ''})")
+    left.set_title("Accuracy against training-set size")
+    left.legend(loc="lower right")
+
+    layers = (0,) + tuple(g.n_reused)
+    values = np.concatenate([g.scratch[choice.j][None], g.on_a[:, choice.j]])
+    right.errorbar(layers, values.mean(-1),
+                   yerr=[values.mean(-1) - values.min(-1), values.max(-1) - values.mean(-1)],
+                   fmt="o-", color="C1", capsize=4, lw=2)
+    right.errorbar([0], [values[0].mean()], yerr=[[values[0].mean() - values[0].min()],
+                                                  [values[0].max() - values[0].mean()]],
+                   fmt="o", color="C0", capsize=4, ms=9, label="B alone (0 reused)")
+    right.axvline(choice.n_reused, color="gray", ls=":", lw=1)
+    right.set_xticks(layers)
+    right.set_xlabel("hidden layers reused from model A")
+    right.set_ylabel("test accuracy")
+    s, a = choice.scratch, choice.on_a
+    right.set_title(f"{choice.n_images} images: alone {s.mean():.4f} ± {s.std():.4f}, "
+                    f"on A {a.mean():.4f} ± {a.std():.4f}", fontsize=10)
+    right.legend(loc="lower right")
+    lowest = min(g.scratch.min(), g.on_a.min())
+    bottom = lowest - 0.05 * (1.0 - lowest)
+    for ax in axes:
+        ax.set_ylim(bottom, 1.0)
+        ax.grid(alpha=0.3)
     left.figure.tight_layout()
     return axes

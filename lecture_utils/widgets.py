@@ -732,3 +732,83 @@ def explore_clipping(g1: float = 0.9, g2: float = 100.0, threshold: float = 1.0)
 
     out = w.interactive_output(draw, controls)
     return w.VBox([w.HBox(list(controls.values())), out])
+
+
+# --------------------------------------------------------------------------
+# Transfer explorer: a lookup in the grid the notebook computed.
+
+@dataclasses.dataclass(frozen=True)
+class TransferChoice:
+    """One cell of a :class:`lecture_utils.transfer.TransferGrid`, with the
+    curves through it. Accuracies are over the grid's seeds."""
+    grid: object
+    n_reused: int
+    n_images: int
+
+    @property
+    def i(self) -> int:
+        return self.grid.n_reused.index(self.n_reused)
+
+    @property
+    def j(self) -> int:
+        return self.grid.n_images.index(self.n_images)
+
+    @property
+    def scratch(self) -> np.ndarray:
+        """B alone at the chosen number of images, one accuracy per seed."""
+        return self.grid.scratch[self.j]
+
+    @property
+    def on_a(self) -> np.ndarray:
+        """B on A at the chosen layers and images, one accuracy per seed."""
+        return self.grid.on_a[self.i, self.j]
+
+    @property
+    def error_ratio(self) -> float:
+        """B alone's mean error rate over B on A's: above 1, transfer helped."""
+        on_a_error = 1 - self.on_a.mean()
+        return math.inf if on_a_error == 0 else float((1 - self.scratch.mean()) / on_a_error)
+
+
+def compute_transfer(grid, n_reused: int, n_images: int) -> TransferChoice:
+    """The transfer explorer's computation: look up B alone and B on A at
+    ``n_reused`` reused layers and ``n_images`` task-B training images.
+
+    Raises:
+        ValueError: a value the grid was not computed for (the message lists
+            the ones it was).
+    """
+    _check_choice("n_reused", n_reused, grid.n_reused)
+    _check_choice("n_images", n_images, grid.n_images)
+    return TransferChoice(grid, int(n_reused), int(n_images))
+
+
+def explore_transfer(grid, **initial):
+    """The transfer explorer: the number of reused layers and of task-B
+    training images → test accuracy of B alone vs B on A, looked up in
+    ``grid`` (computed beforehand, so the sliders answer at once).
+
+    Returns:
+        The widget.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    values = _starting_values({"n_reused": grid.n_reused[-1], "n_images": grid.n_images[0]}, initial)
+    compute_transfer(grid, **values)  # bad starting values fail here, before any widget
+    style = {"description_width": "140px"}
+    layout = w.Layout(width="420px")
+    controls = {
+        "n_reused": w.SelectionSlider(options=list(grid.n_reused), value=values["n_reused"],
+                                      description="layers reused from A", style=style, layout=layout),
+        "n_images": w.SelectionSlider(options=list(grid.n_images), value=values["n_images"],
+                                      description="task-B images", style=style, layout=layout),
+    }
+
+    def draw(n_reused, n_images):
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+        plots.plot_transfer(compute_transfer(grid, n_reused, n_images), axes)
+        plt.show()
+
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox(list(controls.values())), out])

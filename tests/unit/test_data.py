@@ -60,6 +60,18 @@ def test_task_a_b(full):
         data.split_task_a_b(full.X_train[:3], np.array([0, 1, 12]))
 
 
+def test_task_a_b_with_other_classes(full):
+    """The book's third edition: T-shirt/top (0) vs pullover (2)."""
+    y = full.y_train
+    (X_A, y_A), (X_B, y_B) = data.split_task_a_b(full.X_train, y, b_classes=(0, 2))
+    is_b = (y == 0) | (y == 2)
+    assert np.array_equal(y_A, np.array([-1, 0, -1, 1, 2, 3, 4, 5, 6, 7])[y[~is_b]])
+    assert np.array_equal(y_B == 1, y[is_b] == 2) and len(X_B) == is_b.sum()
+    for bad in ((0, 0), (0, 10), (1, 2, 3)):
+        with pytest.raises(ValueError, match="b_classes must be two different classes from 0 to 9"):
+            data.split_task_a_b(full.X_train, y, b_classes=bad)
+
+
 # ---------------------------------------------------------------- errors
 
 @pytest.fixture

@@ -104,3 +104,12 @@ def test_plot_layer_stats_draws_one_point_per_layer():
         plots.plot_layer_stats(stats, "dead")
     with pytest.raises(ValueError, match="unknown field"):
         plots.plot_layer_stats(stats, "gradients")
+
+
+def test_plot_image_grid_titles_each_image_with_its_class():
+    X, y = np.zeros((6, 28, 28)), np.array([0, 1, 0, 1, 1, 0])
+    fig = plots.plot_image_grid(X, y, ("Sandal", "Shirt"), n_rows=2, n_cols=3, title="task B")
+    assert [ax.get_title() for ax in fig.axes] == ["Sandal", "Shirt", "Sandal", "Shirt", "Shirt", "Sandal"]
+    assert fig.texts[0].get_text() == "task B"
+    with pytest.raises(ValueError, match="need at least 8 images for a 2x4 grid, got 6"):
+        plots.plot_image_grid(X, y, ("Sandal", "Shirt"), n_rows=2, n_cols=4)
