@@ -50,8 +50,10 @@ def test_readme_quickstart_is_exactly_two_commands():
         assert topic in readme
 
 
-def test_ci_installs_the_data_then_runs_make_test():
+def test_ci_installs_the_data_and_chromium_then_runs_make_test():
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
-    assert "apt-get install -y -qq dataset-fashion-mnist" in lines
+    installed = {word for line in lines if line.startswith("apt-get install -y -qq ")
+                 for word in line.split()[4:]}
+    assert {"dataset-fashion-mnist", "chromium"} <= installed  # chromium: tests/test_browser.py
     assert lines[-1] == "make test"
