@@ -390,3 +390,25 @@ def plot_transfer(choice, axes=None):
         ax.grid(alpha=0.3)
     left.figure.tight_layout()
     return axes
+
+
+PRESENTATION = {  # large enough to read from the back of a lecture room
+    "font.size": 16, "axes.titlesize": 20, "axes.labelsize": 18, "xtick.labelsize": 15,
+    "ytick.labelsize": 15, "legend.fontsize": 15, "figure.titlesize": 22,
+    "lines.linewidth": 3.0, "lines.markersize": 9, "axes.linewidth": 1.5, "grid.linewidth": 1.0,
+}
+_saved_style: dict = {}
+
+
+def presentation_style(on: bool = True) -> None:
+    """Large fonts and thick lines for a projector (``on``), or back to the
+    settings from before (``off``). Applies to figures drawn from then on."""
+    import matplotlib as mpl
+
+    if on:
+        if not _saved_style:
+            _saved_style.update({key: mpl.rcParams[key] for key in PRESENTATION})
+        mpl.rcParams.update(PRESENTATION)
+    elif _saved_style:
+        mpl.rcParams.update(_saved_style)
+        _saved_style.clear()
