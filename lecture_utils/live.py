@@ -1,8 +1,9 @@
 """Live-coding skeletons: a lecture notebook with the code an instructor types
 in front of the room taken out.
 
-Code cells tagged ``live`` keep their first line if it is a comment (what to
-type next) and lose the rest and their outputs; every other cell stays as it
+Code cells tagged ``live`` keep their leading comment line (what to type
+next; nbval's ``# NBVAL_…`` markers are skipped) and lose the rest and their
+outputs; every other cell stays as it
 is. ``lecture-utils live NOTEBOOK [-o DIR]`` writes the skeleton beside the
 others in DIR.
 """
@@ -15,8 +16,13 @@ LIVE_TAG = "live"
 
 
 def _comment_line(source: str) -> str:
-    first = source.lstrip("\n").split("\n", 1)[0]
-    return first if first.lstrip().startswith("#") else ""
+    """The cell's leading comment (what to type), skipping nbval's markers."""
+    for line in source.lstrip("\n").split("\n"):
+        if not line.lstrip().startswith("#"):
+            return ""
+        if not line.lstrip().startswith("# NBVAL_"):
+            return line
+    return ""
 
 
 def skeleton(nb):

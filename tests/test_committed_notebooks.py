@@ -47,3 +47,14 @@ def test_exercises_carry_no_outputs():
     for path in CLEAN:  # an empty folder passes: no exercise has landed yet
         for cell in _code_cells(path):
             assert not cell.outputs and cell.execution_count is None, (path.name, cell.source.splitlines()[:1])
+
+
+LECTURES = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if p.stem != "00_start_here"]
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_lecture_notebooks_record_their_headline_results(path):
+    """make bench's report is built from what the notebooks record."""
+    calls = re.findall(r'\brecord\(\s*"([^"]+)"', "".join(c.source for c in _code_cells(path)))
+    assert calls, "no lecture_utils.results.record(...) call: the reproduction report would miss this notebook"
+    assert set(calls) == {path.stem}, f"record() names {set(calls)}, not this notebook's {path.stem!r}"

@@ -15,7 +15,9 @@ def _notebook(tmp_path):
     no_comment = nbformat.v4.new_code_cell("x = 1\n# a comment later", metadata={"tags": ["live", "other"]})
     kept = nbformat.v4.new_code_cell("from lecture_utils.profile import setup_notebook")
     kept.outputs = [nbformat.v4.new_output("stream", name="stdout", text="Profile : full\n")]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), kept, typed, no_comment]
+    marked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n# freeze the reused layers\nx = 2",
+                                       metadata={"tags": ["live"]})
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), kept, typed, no_comment, marked]
     path = tmp_path / "06_transfer_learning.ipynb"
     nbformat.write(nb, path)
     return path
@@ -24,13 +26,14 @@ def _notebook(tmp_path):
 def test_live_cells_keep_their_first_comment_and_lose_code_and_outputs(tmp_path):
     source = _notebook(tmp_path)
     target, n = live.write_skeleton(source, tmp_path / "live")
-    assert n == 2 and target.name == "06_transfer_learning_live.ipynb"
+    assert n == 3 and target.name == "06_transfer_learning_live.ipynb"
     cells = nbformat.read(target, as_version=4).cells
     assert cells[0].source == "# Title"
     assert cells[1].source.startswith("from lecture_utils") and cells[1].outputs  # untouched
     assert cells[2].source == "# build model A: Flatten, five SELU layers"
     assert cells[2].outputs == [] and cells[2].execution_count is None
     assert cells[3].source == "" and cells[3].metadata["tags"] == ["live", "other"]
+    assert cells[4].source == "# freeze the reused layers"
     assert nbformat.read(source, as_version=4).cells[2].source.endswith("keras.Sequential()")  # source intact
 
 
