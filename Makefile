@@ -3,6 +3,10 @@
 #   make test   the same set-up, then the whole test suite (fast profile,
 #               TensorFlow; then the unit tests and notebooks again under JAX)
 #   make execute  re-run the notebooks in the full profile and save their outputs
+#   make exercises  generate exercises/ and build/autograder/ from solutions/
+#               (lecture-utils build-exercises; FORCE=1 replaces edited exercise notebooks)
+#   make bench  run every notebook (full and fast profiles, TF and JAX) and write
+#               benchmarks/REPORT.md (about 70 min on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,8 +16,9 @@ STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: venv lab test execute clean
+.PHONY: venv lab test execute exercises bench clean
 
 venv: $(STAMP)
 
@@ -35,6 +40,12 @@ execute: $(STAMP)
 	  LECTURE_PROFILE=full $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 "$$nb" || exit 1; \
 	done
+
+exercises: $(STAMP)
+	$(VENV)/bin/lecture-utils build-exercises $(if $(FORCE),--force,)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,331 @@
+"""The reproduction and performance report: ``make bench``.
+
+    .venv/bin/python benchmarks/bench.py                 # everything (about 70 min on 2 cores)
+    .venv/bin/python benchmarks/bench.py --runs fast-tensorflow --notebooks 05 06
+    .venv/bin/python benchmarks/bench.py --report-only   # rebuild the report from earlier runs
+
+Runs every notebook of ``notebooks/`` in the full profile (TensorFlow) and in
+the fast profile (TensorFlow and JAX), each in its own kernel through
+``jupyter nbconvert --execute``, timing the notebook and each cell; the
+notebooks record their headline results with ``lecture_utils.results.record``.
+Then it measures the explorers' latency and the start-up times and writes
+``benchmarks/REPORT.md`` and ``benchmarks/report.json``. The executed
+notebooks and results stay in ``build/bench/<run>/``.
+
+A run made elsewhere (e.g. the full profile with ``KERAS_BACKEND=jax`` on a GPU
+machine: ``--runs full-jax --out build/gpu``) is added to the report with
+``--gpu build/gpu/full-jax``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ("full-tensorflow", "fast-tensorflow", "fast-jax")
+NOTEBOOK_TIMEOUT_S = 3600   # a kernel that hangs after the last cell does not stop the bench
+TARGETS = {"full": 600.0, "fast": 60.0, "latency_p95": 300.0, "import": 1.0}
+
+
+# ---------------------------------------------------------------- running notebooks
+
+def _seconds(start: str, end: str) -> float:
+    parse = dt.datetime.fromisoformat
+    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def cell_times(notebook: dict) -> list[dict]:
+    """Each executed code cell's duration (nbclient's timing metadata) and first line."""
+    out = []
+    for i, cell in enumerate(notebook["cells"]):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell["cell_type"] == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            source = "".join(cell["source"]).strip().splitlines()
+            first = next((line for line in source if not line.startswith("# NBVAL")), "")
+            out.append({"cell": i, "seconds": _seconds(timing["iopub.execute_input"],
+                                                       timing["shell.execute_reply"]),
+                        "first_line": first[:70]})
+    return out
+
+
+def run_notebook(path: Path, run: str, out: Path) -> dict:
+    """Execute one notebook for ``run`` ("<profile>-<backend>"); return its timing."""
+    profile, backend = run.split("-", 1)
+    folder = out / run
+    folder.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, LECTURE_PROFILE=profile, KERAS_BACKEND=backend,
+               LECTURE_RESULTS_DIR=str(folder / "results"), TF_CPP_MIN_LOG_LEVEL="3")
+    executed = folder / path.name
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                               "--ExecutePreprocessor.timeout=3600", "--output", str(executed.resolve()),
+                               str(path)], env=env, capture_output=True, text=True, cwd=ROOT,
+                              timeout=NOTEBOOK_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc = subprocess.CompletedProcess([], returncode=-1, stderr=f"stopped after {NOTEBOOK_TIMEOUT_S} s")
+    seconds = time.perf_counter() - start
+    # the load average shows whether something else competed for the cores meanwhile
+    entry = {"notebook": path.stem, "run": run, "seconds": seconds, "ok": proc.returncode == 0,
+             "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
+    if proc.returncode != 0:
+        entry["error"] = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
+    elif executed.exists():
+        cells = cell_times(json.loads(executed.read_text()))
+        entry["cells"] = len(cells)
+        entry["slowest_cell"] = max(cells, key=lambda c: c["seconds"]) if cells else None
+    return entry
+
+
+def run_all(runs, notebooks, out: Path) -> None:
+    for run in runs:
+        timing_file = out / run / "timing.json"
+        timings = json.loads(timing_file.read_text()) if timing_file.exists() else {}
+        for path in notebooks:
+            print(f"[bench] {run}: {path.name} ...", end=" ", flush=True)
+            entry = run_notebook(path, run, out)
+            print(f"{entry['seconds']:.0f} s" + ("" if entry["ok"] else f"  FAILED: {entry['error'][0]}"),
+                  flush=True)
+            timings[path.stem] = entry
+            timing_file.write_text(json.dumps(timings, indent=1))
+
+
+# ---------------------------------------------------------------- other measurements
+
+def _python(code: str, env=None) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, **(env or {})), check=True)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def startup() -> dict:
+    """Seconds to import lecture_utils (fresh interpreter, best of 3; and whether
+    that imported Keras), and to load the verified data: first call (no cached
+    checksum verdict: every file hashed) and cached."""
+    imports = [json.loads(_python(
+        "import time, sys, json; t = time.perf_counter(); import lecture_utils, lecture_utils.profile, "
+        "lecture_utils.results; print(json.dumps([time.perf_counter() - t, 'keras' in sys.modules]))"))
+        for _ in range(3)]
+    load = ("import time; from lecture_utils.data import load_fashion_mnist; t = time.perf_counter(); "
+            "load_fashion_mnist('full', allow_download=False); print(time.perf_counter() - t)")
+    with tempfile.TemporaryDirectory() as cache:
+        first = float(_python(load, {"XDG_CACHE_HOME": cache}))
+        cached = min(float(_python(load, {"XDG_CACHE_HOME": cache})) for _ in range(2))
+    return {"import_s": min(t for t, _ in imports), "import_loads_keras": any(k for _, k in imports),
+            "data_first_s": first, "data_cached_s": cached}
+
+
+def latency() -> list[dict]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import widget_latency
+
+    return widget_latency.measure()
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "cores": os.cpu_count(),
+            "date": dt.date.today().isoformat()}
+    try:
+        info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                           if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+        info["memory_gib"] = round(kib / 2 ** 20, 1)
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor() or "unknown"
+    from importlib.metadata import PackageNotFoundError, version
+
+    for package in ("keras", "tensorflow", "jax", "numpy", "matplotlib", "ipywidgets", "jupyterlab"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            info[package] = None
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                        capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        info["commit"] = None
+    return info
+
+
+# ---------------------------------------------------------------- the report
+
+def collect(out: Path, runs, gpu: Path | None = None) -> dict:
+    """What earlier runs left in ``out`` (and ``gpu``): timings and results per run."""
+    from lecture_utils.results import load
+
+    data = {"runs": {}}
+    for run, folder in [(r, out / r) for r in runs] + ([("gpu", gpu)] if gpu else []):
+        timing = folder / "timing.json"
+        if not timing.exists():
+            continue
+        results = {p.stem: load(p)["results"] for p in sorted((folder / "results").glob("*.json"))}
+        data["runs"][run] = {"timing": json.loads(timing.read_text()), "results": results}
+        gpu_info = folder / "device.json"
+        if gpu_info.exists():
+            data["runs"][run]["device"] = json.loads(gpu_info.read_text())
+    return data
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value != value:  # NaN
+        return "NaN"
+    if unit == "parameters" or (float(value).is_integer() and abs(value) >= 100):
+        return f"{value:,.0f}"
+    if unit == "accuracy":
+        return f"{value:.4f}"
+    return f"{value:.7g}"
+
+
+def _ours(entry: dict) -> str:
+    mean = _fmt(entry["mean"], entry["unit"])
+    if entry["n"] == 1:
+        return mean
+    return f"{mean} ± {_fmt(entry['std'], entry['unit'])} (n={entry['n']})"
+
+
+def results_table(results: dict) -> list[str]:
+    lines = ["| notebook | result | ours (mean ± std over seeds) | reference | difference |",
+             "|---|---|---|---|---|"]
+    for notebook, entries in results.items():
+        for e in sorted(entries, key=lambda e: e["reference"] is None):
+            reference = "—" if e["reference"] is None else f"{_fmt(e['reference'], e['unit'])} ({e['source']})"
+            difference = "—" if e["difference"] is None else f"{e['difference']:+.4g}"
+            lines.append(f"| {notebook[:2]} | {e['name']} | {_ours(e)} | {reference} | {difference} |")
+    return lines
+
+
+def render(data: dict) -> str:
+    m, runs = data["machine"], data["runs"]
+    L = ["# Reproduction and performance report", "",
+         f"Made by `make bench` (`benchmarks/bench.py`) on {m['date']} at commit `{m['commit']}`; "
+         "every figure below was measured by that run, none typed in. Data: `benchmarks/report.json`.", "",
+         "## Machine", "",
+         f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m.get('memory_gib', '?')} GiB; no GPU",
+         f"- Python {m['python']}; Keras {m['keras']}; TensorFlow {m['tensorflow']}; JAX {m['jax']}; "
+         f"NumPy {m['numpy']}; Matplotlib {m['matplotlib']}; ipywidgets {m['ipywidgets']}; "
+         f"JupyterLab {m['jupyterlab']}", ""]
+
+    full = runs.get("full-tensorflow")
+    L += ["## Results against the reference", ""]
+    if full and full["results"]:
+        L += ["From the full-profile run (TensorFlow). References are the anchor notebook's published "
+              "single runs (Géron, 2nd/3rd ed.); they are not targets. \"difference\" is our mean minus "
+              "the reference.", ""] + results_table(full["results"]) + [""]
+    else:
+        L += ["No full-profile run is on record yet.", ""]
+
+    L += ["## Run time per notebook", "",
+          f"Targets: under {TARGETS['full']:.0f} s in the full profile, under {TARGETS['fast']:.0f} s in the "
+          "fast profile, on this machine.", "",
+          f"The load average ({m['cores']} cores) at the end of each full run is in `report.json` "
+          "(`load_average_1min_at_end`): above the number of cores, something else was running too.", "",
+          "| notebook | full, TF (s) | slowest cell in full (s) | fast, TF (s) | fast, JAX (s) |",
+          "|---|---|---|---|---|"]
+    names = sorted({nb for run in runs.values() for nb in run["timing"]})
+
+    def cell(run, nb, target):
+        t = runs.get(run, {}).get("timing", {}).get(nb)
+        if t is None:
+            return "not run"
+        if not t["ok"]:
+            return f"FAILED ({t['seconds']:.0f})"
+        return f"{t['seconds']:.0f}" + (" ⚠ over target" if t["seconds"] > target else "")
+
+    for nb in names:
+        slow = runs.get("full-tensorflow", {}).get("timing", {}).get(nb, {}).get("slowest_cell")
+        slowest = f"{slow['seconds']:.0f} (cell {slow['cell']}: `{slow['first_line']}`)" if slow else "—"
+        L.append(f"| {nb} | {cell('full-tensorflow', nb, TARGETS['full'])} | {slowest} | "
+                 f"{cell('fast-tensorflow', nb, TARGETS['fast'])} | {cell('fast-jax', nb, TARGETS['fast'])} |")
+    totals = [sum(t["seconds"] for t in runs[r]["timing"].values()) if r in runs else None for r in RUNS]
+    L.append("| **all** | " + " | ".join(["—" if t is None else f"{t:.0f}" for t in totals[:1]] + ["—"]
+                                       + ["—" if t is None else f"{t:.0f}" for t in totals[1:]]) + " |")
+    L.append("")
+
+    L += ["## Widget latency", "",
+          "Each explorer's compute function, and compute + drawing the figure (Agg, as the inline backend "
+          f"does), over a sweep of its controls; target p95 under {TARGETS['latency_p95']:.0f} ms. "
+          f"Load average (1 min) when measured: {data.get('latency_load_average_1min', '?')}.", "",
+          "| explorer | settings | compute p50 (ms) | compute p95 (ms) | + draw p50 (ms) | + draw p95 (ms) |",
+          "|---|---|---|---|---|---|"]
+    for r in data.get("latency", []):
+        flag = " ⚠" if r["total_p95"] > TARGETS["latency_p95"] else ""
+        L.append(f"| {r['explorer']} | {r['settings']} | {r['compute_p50']:.0f} | {r['compute_p95']:.0f} | "
+                 f"{r['total_p50']:.0f} | {r['total_p95']:.0f}{flag} |")
+    s = data.get("startup")
+    L += ["", "## Start-up", ""]
+    if s:
+        L += [f"- `import lecture_utils` (with `.profile` and `.results`): {s['import_s']:.3f} s "
+              f"(target under {TARGETS['import']:.0f} s); Keras imported by it: "
+              f"{'yes' if s['import_loads_keras'] else 'no'}.",
+              f"- Loading the verified data (`load_fashion_mnist('full')`): first call {s['data_first_s']:.2f} s "
+              f"(every file hashed), cached verdict {s['data_cached_s']:.2f} s.", ""]
+    L += ["## GPU", ""]
+    gpu = runs.get("gpu")
+    if gpu:
+        device = gpu.get("device", {}).get("name", "a GPU")
+        L += [f"Full profile with `KERAS_BACKEND=jax` on {device}:", "",
+              "| notebook | GPU, JAX (s) | CPU, TF (s) |", "|---|---|---|"]
+        for nb, t in sorted(gpu["timing"].items()):
+            cpu = runs.get("full-tensorflow", {}).get("timing", {}).get(nb)
+            cpu_seconds = "—" if cpu is None else f"{cpu['seconds']:.0f}"
+            L.append(f"| {nb} | {t['seconds']:.0f}{'' if t['ok'] else ' FAILED'} | {cpu_seconds} |")
+    else:
+        L += ["No machine with a GPU was available to the session that made this report, so there are no "
+              "GPU times yet. To add them: `../shared/tools/gpu-prep.sh nbconvert` here (wheels and data to "
+              "take along); on the GPU machine install the wheels as that script's header shows, then "
+              "`python3 benchmarks/bench.py --runs full-jax --out build/gpu --no-report`; bring "
+              "`build/gpu/full-jax` back and run `python benchmarks/bench.py --report-only --gpu "
+              "build/gpu/full-jax` here."]
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", nargs="+", default=list(RUNS),
+                        help="which runs: <profile>-<backend>, profile full or fast (default: %(default)s)")
+    parser.add_argument("--notebooks", nargs="+", default=None,
+                        help="notebook numbers or names (default: all of notebooks/)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument("--report-only", action="store_true", help="run nothing; rebuild the report")
+    parser.add_argument("--no-report", action="store_true", help="run the notebooks only")
+    parser.add_argument("--gpu", type=Path, default=None, help="a run folder from a GPU machine")
+    args = parser.parse_args(argv)
+
+    for run in args.runs:
+        profile, _, backend = run.partition("-")
+        if profile not in ("full", "fast") or backend not in ("tensorflow", "jax", "torch"):
+            parser.error(f"unknown run {run!r}: use <profile>-<backend>, e.g. {', '.join(RUNS)}")
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.notebooks:
+        chosen = [p for p in notebooks if any(p.stem.startswith(n) for n in args.notebooks)]
+        if len(chosen) < len(args.notebooks):
+            parser.error(f"no such notebook among {', '.join(p.stem for p in notebooks)}: {args.notebooks}")
+        notebooks = chosen
+    if not args.report_only:
+        run_all(args.runs, notebooks, args.out)
+    if args.no_report:
+        return 0
+    data = {"machine": machine(), **collect(args.out, RUNS, args.gpu)}
+    print("[bench] widget latency ...", flush=True)
+    data["latency"] = latency()
+    data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)
+    print("[bench] start-up ...", flush=True)
+    data["startup"] = startup()
+    (ROOT / "benchmarks" / "report.json").write_text(json.dumps(data, indent=1))
+    (ROOT / "benchmarks" / "REPORT.md").write_text(render(data))
+    print("[bench] wrote benchmarks/REPORT.md and benchmarks/report.json")
+    failed = [t for run in data["runs"].values() for t in run["timing"].values() if not t["ok"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
