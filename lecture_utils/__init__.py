@@ -5,7 +5,9 @@ One module per concern (see docs): ``data`` (Fashion-MNIST, verified),
 gradients on any Keras backend), ``diagnostics`` (per-layer statistics),
 ``plots`` (figures), ``widgets`` (the interactive explorers), ``transfer``
 (model B on A, the freeze-then-unfreeze recipe, the transfer grid),
-``results`` (headline results recorded for the reproduction report). Import
+``results`` (headline results recorded for the reproduction report),
+``checks`` (the comparisons the exercises' tests make), ``exercises`` and
+``grading`` (``lecture-utils build-exercises`` and ``grade``). Import
 the module you need; importing the package itself is cheap and does not
 import Keras.
 """

@@ -1,13 +1,19 @@
 """``lecture-utils``: the course's command line.
 
-    lecture-utils doctor        the environment report and the data verdict
-    lecture-utils fetch-data    download Fashion-MNIST into Keras's cache, verified
+    lecture-utils doctor            the environment report and the data verdict
+    lecture-utils fetch-data        download Fashion-MNIST into Keras's cache, verified
+    lecture-utils build-exercises   generate exercises/ and the autograders from solutions/
+    lecture-utils grade SUBMISSIONS... --out grades.csv
+                                    grade submissions with otter run, one row per question
+    lecture-utils live NOTEBOOK [-o DIR]
+                                    a live-coding skeleton: cells tagged 'live' emptied
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _doctor(args) -> int:
@@ -46,6 +52,92 @@ def _fetch_data(args) -> int:
     return 0
 
 
+def _folders(args) -> tuple:
+    from .exercises import course_root
+
+    root = course_root()
+    return (Path(args.solutions) if args.solutions else root / "solutions",
+            Path(args.exercises) if getattr(args, "exercises", None) else root / "exercises",
+            Path(args.build) if args.build else root / "build")
+
+
+def _otter_missing() -> bool:
+    try:
+        import otter  # noqa: F401
+    except ImportError:
+        print("error: otter-grader is not installed; install the dev extra: "
+              "pip install -e '.[dev]' (make venv does)", file=sys.stderr)
+        return True
+    return False
+
+
+def _build_exercises(args) -> int:
+    from . import exercises
+
+    if _otter_missing():
+        return 2
+    solutions, exercises_dir, build = _folders(args)
+    if not solutions.is_dir():
+        print(f"error: no solutions folder {solutions} (run from the course folder, or give --solutions)",
+              file=sys.stderr)
+        return 2
+    try:
+        return exercises.build_exercises(solutions, exercises_dir, build, force=args.force,
+                                         run_tests=not args.no_run_tests, names=args.names or None)
+    except exercises.ExerciseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _grade(args) -> int:
+    from . import grading
+
+    if _otter_missing():
+        return 2
+    solutions, _, build = _folders(args)
+    try:
+        grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
+                      timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force)
+    except grading.GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _live(args) -> int:
+    from .live import write_skeleton
+
+    try:
+        target, n_live = write_skeleton(Path(args.notebook), Path(args.out), force=args.force)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}: {n_live} cell(s) left for you to type")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lecture-utils", description="Helpers for the course "
                                      "'Training deep networks'.")
@@ -54,6 +146,59 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("doctor", help="print the environment report and check the data").set_defaults(run=_doctor)
     commands.add_parser("fetch-data", help="download Fashion-MNIST into Keras's cache and verify it"
                         ).set_defaults(run=_fetch_data)
+
+    build = commands.add_parser(
+        "build-exercises", help="generate exercises/ and the autograders (build/autograder/) from solutions/",
+        description="Run otter assign on every solution notebook: the student notebooks go to exercises/ "
+                    "(an exercise notebook that differs from what was generated last time -- edited by "
+                    "hand, or a student's work -- is kept unless --force), the autograder zips to "
+                    "build/autograder/. Each solution is first graded by its own autograder and must get "
+                    "full marks.")
+    build.add_argument("names", nargs="*", metavar="NAME",
+                       help="only these exercises (e.g. 01_vanishing_gradients); default: all")
+    build.add_argument("--force", action="store_true",
+                       help="overwrite exercise notebooks that differ from the last generated version "
+                            "(a copy of each goes to build/exercises/replaced/)")
+    build.add_argument("--no-run-tests", action="store_true",
+                       help="do not grade the solutions with their autograders first (faster)")
+    for p in (build,):
+        p.add_argument("--solutions", help="the solutions folder (default: solutions/ of the course)")
+        p.add_argument("--exercises", help="the exercises folder (default: exercises/ of the course)")
+        p.add_argument("--build", help="the build folder (default: build/ of the course)")
+    build.set_defaults(run=_build_exercises)
+
+    grade = commands.add_parser(
+        "grade", help="grade submissions with otter run; write one CSV row per submission and question",
+        description="Grade each submission (a notebook, a zip of one, or every one in a folder) with "
+                    "otter run against its exercise's autograder (built if missing), one process per "
+                    "submission under a time limit. A broken submission (not a notebook, a cell that "
+                    "raises or never ends, a kernel that dies, another exercise) gets rows saying why; "
+                    "the others are graded. Student code runs with your permissions: for untrusted "
+                    "submissions use `otter grade` (Docker) with build/autograder/NAME.zip.")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="submission files (.ipynb, .zip) or folders of them")
+    grade.add_argument("--out", required=True, help="the CSV to write (e.g. grades.csv)")
+    grade.add_argument("--timeout", type=_positive_float, default=300, metavar="SECONDS",
+                       help="time limit per submission (default: 300)")
+    grade.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                       help="submissions graded at the same time (default: 1)")
+    grade.add_argument("--exercise", metavar="NAME",
+                       help="grade every submission as this exercise (default: the one its notebook names)")
+    grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    grade.add_argument("--solutions", help="the solutions folder (default: solutions/ of the course)")
+    grade.add_argument("--build", help="the build folder (default: build/ of the course)")
+    grade.set_defaults(run=_grade)
+
+    live = commands.add_parser(
+        "live", help="write a live-coding skeleton of a lecture notebook",
+        description="Copy NOTEBOOK with every code cell tagged 'live' reduced to its leading comment "
+                    "line (what to type) and without outputs; everything else stays. Written to "
+                    "DIR/<name>_live.ipynb; an existing skeleton is kept unless --force.")
+    live.add_argument("notebook", metavar="NOTEBOOK", help="e.g. notebooks/06_transfer_learning.ipynb")
+    live.add_argument("-o", "--out", default="live", metavar="DIR", help="output folder (default: live/)")
+    live.add_argument("--force", action="store_true", help="replace an existing skeleton")
+    live.set_defaults(run=_live)
+
     args = parser.parse_args(argv)
     return args.run(args)
 

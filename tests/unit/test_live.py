@@ -66,3 +66,17 @@ def test_presentation_style_on_and_off():
     assert mpl.rcParams["font.size"] == 16 and mpl.rcParams["lines.linewidth"] == 3.0
     plots.presentation_style(False)
     assert (mpl.rcParams["font.size"], mpl.rcParams["lines.linewidth"]) == before
+
+
+def test_the_cli_writes_a_skeleton_of_a_lecture_notebook(tmp_path, capsys):
+    from pathlib import Path
+
+    from lecture_utils import cli
+
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "06_transfer_learning.ipynb"
+    assert cli.main(["live", str(notebook), "-o", str(tmp_path)]) == 0
+    assert "06_transfer_learning_live.ipynb: 4 cell(s) left for you to type" in capsys.readouterr().out
+    cells = nbformat.read(tmp_path / "06_transfer_learning_live.ipynb", as_version=4).cells
+    assert "# model B on A, exactly as on the slide" in [c.source for c in cells]
+    assert cli.main(["live", str(notebook), "-o", str(tmp_path)]) == 2
+    assert "kept it. Use --force" in capsys.readouterr().err

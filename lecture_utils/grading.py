@@ -1,0 +1,533 @@
+"""Batch grading: ``otter run`` on each submission, one process each, under a
+time limit, with one CSV row per submission and question.
+
+One broken submission never stops the batch. Each of these yields rows that
+say what happened, and the others are graded:
+
+- not a notebook (not valid JSON, or a zip without one): ``invalid notebook``;
+- a cell that raises: graded as usual (the questions it breaks fail), the
+  total row names the cell and the error;
+- a cell that never finishes: killed at the time limit, ``timeout``;
+- a kernel that dies (``os._exit``, a crash, out of memory): ``kernel died``;
+- a submission for another exercise: ``wrong exercise`` / ``unknown exercise``.
+
+The student's code runs on this machine with your permissions, as with
+``otter run`` itself: for submissions you do not trust, use ``otter grade``
+(Docker) with the autograder zip instead.
+
+Used by ``lecture-utils grade``; the per-submission worker is
+``python -m lecture_utils.grading --worker SUBMISSION AUTOGRADER RESULT``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import exercises
+
+COLUMNS = ("submission", "question", "points", "max", "status", "message")
+TOTAL = "TOTAL"
+DEFAULT_TIMEOUT = 300
+
+
+class GradingError(RuntimeError):
+    """Bad input to the batch as a whole (no submissions, an existing output file, ...)."""
+
+
+@dataclasses.dataclass
+class Submission:
+    """One file to grade, and what we know about it before running it."""
+
+    path: Path
+    label: str                    # how the CSV names it
+    exercise: str | None = None   # the exercise it will be graded as
+    problem: str | None = None    # a status if it cannot be graded (invalid notebook, ...)
+    message: str = ""             # why, or a note (e.g. "identified by its file name")
+    notebook: dict | None = None  # the parsed notebook
+
+
+@dataclasses.dataclass
+class Outcome:
+    """The grading of one submission: its rows, and a few numbers for the summary."""
+
+    submission: Submission
+    status: str
+    rows: list
+    score: float | None = None
+    possible: float | None = None
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------
+# Finding and identifying submissions.
+
+def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
+    """The submissions among ``paths``: files as given, and every ``*.ipynb``
+    and ``*.zip`` under a folder (checkpoints and hidden folders left out).
+
+    Raises:
+        GradingError: a path that does not exist, or no submission at all.
+    """
+    found: list[Path] = []
+    missing = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and f.suffix.lower() in {".ipynb", ".zip"} and not any(
+                        part.startswith(".") for part in rel):
+                    found.append(f)
+        elif p.is_file():
+            found.append(p)
+        else:
+            missing.append(str(p))
+    if missing:
+        raise GradingError("no such file or folder: " + ", ".join(missing))
+    if not found:
+        raise GradingError("no submissions (*.ipynb or *.zip) in " + ", ".join(map(str, paths)))
+    unique = list(dict.fromkeys(f.resolve() for f in found))
+    cwd = Path.cwd()
+
+    def label(f: Path) -> str:
+        try:
+            return str(f.relative_to(cwd))
+        except ValueError:
+            return str(f)
+
+    return [Submission(f, label(f)) for f in unique]
+
+
+def _read_notebook(path: Path) -> dict:
+    """The submission's notebook as a dict (from a zip: the one notebook in it).
+
+    Raises:
+        ValueError: with the reason, if it is not a readable notebook.
+    """
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.endswith(".ipynb") and not n.startswith("__MACOSX")
+                         and ".ipynb_checkpoints" not in n]
+                if len(names) != 1:
+                    raise ValueError(f"the zip holds {len(names)} notebooks, expected 1")
+                raw = zf.read(names[0])
+        except zipfile.BadZipFile:
+            raise ValueError("it is not a valid zip file") from None
+    elif path.suffix.lower() == ".ipynb":
+        raw = path.read_bytes()
+    else:
+        raise ValueError(f"it is not a notebook (.ipynb) or a zip of one, but a {path.suffix or 'file without extension'}")
+    try:
+        nb = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("it is not text (UTF-8), so not a notebook") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
+                         "the file is damaged or was not saved as a notebook") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or nb.get("nbformat") != 4:
+        raise ValueError("it is JSON but not a Jupyter notebook (version 4) with cells")
+    return nb
+
+
+def identify(sub: Submission, known: list[str], expected: str | None = None) -> Submission:
+    """Fill in ``sub.exercise`` (from the notebook's otter metadata, else the
+    file name) or ``sub.problem`` (why it cannot be graded)."""
+    by_name = [k for k in known if k in sub.path.name] or [k for k in known if sub.path.name.startswith(k[:3])]
+    try:
+        sub.notebook = _read_notebook(sub.path)
+    except (OSError, ValueError) as exc:
+        sub.problem, sub.message = "invalid notebook", f"cannot read {sub.path.name}: {exc}"
+        sub.exercise = expected or (by_name[0] if len(by_name) == 1 else None)
+        return sub
+    otter_meta = sub.notebook.get("metadata", {}).get("otter", {})
+    declared = otter_meta.get("assignment_name") if isinstance(otter_meta, dict) else None
+    if declared:
+        exercise, how = declared, "its notebook's metadata"
+    elif expected:
+        exercise, how = expected, "--exercise (the notebook has no otter metadata)"
+    elif len(by_name) == 1:
+        exercise, how = by_name[0], "its file name (the notebook has no otter metadata)"
+    else:
+        sub.problem = "unknown exercise"
+        sub.message = ("the notebook has no otter metadata (assignment_name) and its file name does not "
+                       f"say which exercise it is; exercises: {', '.join(known)}. Use --exercise NAME.")
+        return sub
+    if expected and exercise != expected:
+        sub.problem, sub.exercise = "wrong exercise", expected
+        sub.message = f"this is a submission for {exercise} (from {how}), not {expected}"
+        return sub
+    if exercise not in known:
+        sub.problem = "unknown exercise"
+        sub.message = f"this is a submission for {exercise!r} (from {how}); exercises: {', '.join(known)}"
+        return sub
+    sub.exercise = exercise
+    if not declared:
+        sub.message = f"graded as {exercise}, identified by {how}"
+    return sub
+
+
+# --------------------------------------------------------------------------
+# The worker: one submission, in its own process.
+
+def _clean_message(message: str | None) -> str:
+    """A failing test's message without otter's frame ("❌ Test case failed",
+    "Error at line N in test qN:", the test's source line)."""
+    lines = [l for l in (message or "").strip().splitlines()]
+    if lines and lines[0].startswith("❌"):
+        lines = lines[1:]
+    if lines and lines[0].startswith("Error at line"):
+        lines = lines[2:]
+    return " ".join(l.strip() for l in lines if l.strip())
+
+
+def _cell_errors(nb) -> list[str]:
+    errors = []
+    for cell in getattr(nb, "cells", []) or []:
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = next((l for l in cell.get("source", "").splitlines() if l.strip()), "")
+                errors.append(f"`{first[:60]}` raised {out.get('ename')}: {str(out.get('evalue'))[:200]}")
+    return errors
+
+
+def _prepare(submission: Path, exercise: str, workdir: Path) -> Path:
+    """A copy of the submission's notebook to grade: the venv's ``python3``
+    kernel (whatever kernel the student's machine named) and the exercise's
+    name in the metadata (otter refuses a notebook without it)."""
+    nb = _read_notebook(submission)
+    meta = nb.setdefault("metadata", {})
+    meta["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    otter_meta = meta.setdefault("otter", {})
+    if isinstance(otter_meta, dict):
+        otter_meta.setdefault("assignment_name", exercise)
+    target = workdir / f"{exercise}.ipynb"
+    target.write_text(json.dumps(nb, ensure_ascii=False))
+    return target
+
+
+def _worker(submission: str, autograder_zip: str, exercise: str, result_path: str) -> int:
+    """Grade one submission with otter run; write a JSON result. Exit status 0
+    when the JSON is written (whatever the grade). Temporary files go to
+    ``$TMPDIR``, which the batch points at a folder it removes afterwards."""
+    result: dict = {}
+    workdir = Path(tempfile.mkdtemp(prefix="work-"))
+    try:
+        from otter.run import main as otter_run
+
+        notebook = _prepare(Path(submission), exercise, workdir)
+        out_dir = workdir / "out"
+        out_dir.mkdir()
+        results = otter_run(str(notebook), autograder=autograder_zip, output_dir=str(out_dir), no_logo=True)
+        if results.has_catastrophic_failure():
+            raise RuntimeError(f"otter could not collect the results: {results.catastrophic_error}")
+        questions = []
+        for name, tf in results.results.items():
+            tests = [{"name": r.test_case.name, "hidden": bool(r.test_case.hidden),
+                      "points": float(r.test_case.points or 0), "passed": bool(r.passed),
+                      "message": "" if r.passed else _clean_message(r.message)}
+                     for r in tf.test_case_results]
+            questions.append({"name": name, "score": float(tf.score), "possible": float(tf.possible),
+                              "tests": tests})
+        result = {"status": "graded", "questions": questions, "cell_errors": _cell_errors(results.notebook)}
+    except BaseException as exc:  # noqa: BLE001 -- everything is reported, nothing escapes
+        kind = type(exc).__name__
+        if kind == "DeadKernelError":
+            status = "kernel died"
+            message = "the kernel died while running the notebook (os._exit, a crash, or out of memory)"
+        elif kind == "OtterRuntimeError":
+            status, message = "error", f"otter refused the submission: {exc}"
+        else:
+            status, message = "error", f"{kind}: {exc}"
+        result = {"status": status, "message": message}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    Path(result_path).write_text(json.dumps(result))
+    return 0
+
+
+# --------------------------------------------------------------------------
+# Running the worker under a time limit.
+
+_RUNNING: set = set()  # the worker processes running now (killed on Ctrl-C)
+_RUNNING_LOCK = threading.Lock()
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    """Kill the worker and everything it started (the kernel runs in a session of its own)."""
+    try:
+        import psutil
+
+        try:
+            children = psutil.Process(process.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+        for p in children:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+    except ImportError:  # psutil comes with ipykernel; without it, the process group only
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        process.kill()
+    process.wait()
+
+
+def _not_graded_rows(sub: Submission, points: dict, status: str, message: str) -> list[list]:
+    rows = [[sub.label, q, 0, p, "not graded", ""] for q, p in points.items()]
+    total = sum(points.values()) if points else ""
+    rows.append([sub.label, TOTAL, 0, total, status, message])
+    return rows
+
+
+def _fmt_points(x: float) -> float | int:
+    x = round(float(x), 4)
+    return int(x) if x == int(x) else x
+
+
+def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list], float, float]:
+    rows, score, possible = [], 0.0, 0.0
+    by_name = {q["name"]: q for q in result["questions"]}
+    for name in sorted(set(points) | set(by_name), key=exercises._question_order):
+        q = by_name.get(name)
+        if q is None:  # otter ran no test for it: counts as 0
+            rows.append([sub.label, name, 0, points[name], "failed", "not checked (no result)"])
+            possible += points[name]
+            continue
+        failing = [t for t in q["tests"] if not t["passed"]]
+        status = "passed" if not failing else ("failed" if q["score"] == 0 else "partial")
+        message = " | ".join(("(hidden) " if t["hidden"] else "") + t["message"] for t in failing)
+        rows.append([sub.label, name, _fmt_points(q["score"]), _fmt_points(q["possible"]), status, message])
+        score += q["score"]
+        possible += q["possible"]
+    notes = []
+    if result.get("cell_errors"):
+        errors = result["cell_errors"]
+        notes.append(f"{len(errors)} cell{'s' if len(errors) > 1 else ''} raised an error: " + "; ".join(errors))
+    if sub.message:
+        notes.append(sub.message)
+    rows.append([sub.label, TOTAL, _fmt_points(score), _fmt_points(possible), "graded", " | ".join(notes)])
+    return rows, score, possible
+
+
+def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float) -> Outcome:
+    """Grade one identified submission in a worker process, killed after ``timeout`` seconds."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
+        result_path = Path(tmp) / "result.json"
+        log_path = Path(tmp) / "log.txt"
+        env = dict(os.environ)
+        env.setdefault("LECTURE_PROFILE", "fast")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env.setdefault("MPLBACKEND", "Agg")
+        env["PYTHONUNBUFFERED"] = "1"
+        env["TMPDIR"] = tmp  # otter's and the worker's temporary files die with this folder
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "lecture_utils.grading", "--worker", str(sub.path),
+                 str(autograder_zip), sub.exercise, str(result_path)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                cwd=tmp, start_new_session=True)
+            with _RUNNING_LOCK:
+                _RUNNING.add(process)
+            try:
+                process.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                _kill_tree(process)
+                timed_out = True
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(process)
+        seconds = time.monotonic() - started
+        if timed_out:
+            message = (f"stopped after {timeout:g} s (the time limit): a cell that never finishes, "
+                       "or a notebook too slow for --timeout")
+            return Outcome(sub, "timeout", _not_graded_rows(sub, points, "timeout", message), 0.0,
+                           sum(points.values()), seconds)
+        try:
+            result = json.loads(result_path.read_text())
+        except (OSError, ValueError):
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            result = {"status": "error", "message": f"the grading process ended with exit status "
+                      f"{process.returncode} and no result" + (": " + " / ".join(tail) if tail else "")}
+    if result.get("status") != "graded":
+        status = result.get("status", "error")
+        return Outcome(sub, status, _not_graded_rows(sub, points, status, result.get("message", "")),
+                       0.0, sum(points.values()), seconds)
+    rows, score, possible = _graded_rows(sub, result, points)
+    return Outcome(sub, "graded", rows, score, possible, seconds)
+
+
+# --------------------------------------------------------------------------
+# The batch.
+
+class _Progress:
+    """A one-line progress bar on a terminal; one line per submission otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+
+    def update(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.done += 1
+            if outcome.score is not None and outcome.status == "graded":
+                what = f"{_fmt_points(outcome.score)}/{_fmt_points(outcome.possible)}"
+            else:
+                what = outcome.status
+            line = (f"[{self.done}/{self.total}] {outcome.submission.label}: {what} "
+                    f"({outcome.seconds:.0f} s)")
+            if self.tty:
+                width = 24
+                filled = int(width * self.done / self.total)
+                bar = "#" * filled + "." * (width - filled)
+                self.stream.write(f"\r\033[K{bar} {line}")
+                if self.done == self.total:
+                    self.stream.write("\n")
+            else:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+def _write_csv(path: Path, rows: list[list]) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    tmp.replace(path)
+
+
+def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, build_dir: Path,
+          timeout: float = DEFAULT_TIMEOUT, jobs: int = 1, exercise: str | None = None,
+          force: bool = False, say: Callable[[str], None] = print, progress_stream=None) -> list[Outcome]:
+    """Grade submissions and write ``out`` (CSV): one row per submission and
+    question, then a ``TOTAL`` row per submission.
+
+    Args:
+        paths: submission files and folders (``*.ipynb``, ``*.zip``).
+        out: the CSV to write.
+        solutions_dir, build_dir: where the solution notebooks are, and where
+            the autograders are (built there if missing or out of date).
+        timeout: seconds per submission; a submission still running is killed.
+        jobs: submissions graded at the same time.
+        exercise: grade every submission as this exercise (one named another
+            in its metadata is reported as ``wrong exercise``); default: each
+            as the exercise its metadata (else its file name) names.
+        force: overwrite ``out`` if it exists.
+
+    Returns:
+        The outcomes, in the order of the submissions.
+
+    Raises:
+        GradingError: bad arguments (message says what is valid); nothing is graded.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise GradingError(f"{out} exists; choose another --out, or pass --force to overwrite it")
+    if out.suffix.lower() != ".csv":
+        raise GradingError(f"--out must name a .csv file, got {out}")
+    if not (timeout > 0):
+        raise GradingError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise GradingError(f"--jobs must be a whole number, 1 or more, got {jobs}")
+    known = exercises.exercise_names(solutions_dir)
+    if not known:
+        raise GradingError(f"no solution notebooks (NN_topic.ipynb) in {solutions_dir}: nothing to grade against")
+    if exercise is not None and exercise not in known:
+        raise GradingError(f"unknown exercise {exercise!r}; exercises: {', '.join(known)}")
+    subs = [identify(s, known, exercise) for s in find_submissions(paths)]
+    if out.resolve() in {s.path for s in subs}:
+        raise GradingError(f"--out {out} is one of the submissions")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    zips, points, broken = {}, {}, {}
+    for name in sorted({s.exercise for s in subs if s.exercise}):
+        try:
+            zips[name] = exercises.autograder(name, solutions_dir, build_dir, say=say)
+            points[name] = exercises.question_points(zips[name])
+        except Exception as exc:  # an autograder that cannot be built: its submissions are reported
+            broken[name] = f"could not build the autograder for {name}: {exc}"
+            say(f"error: {broken[name]}")
+
+    started = time.monotonic()
+    progress = _Progress(len(subs), progress_stream)
+    outcomes: dict[int, Outcome] = {}
+
+    def run(i: int, sub: Submission) -> Outcome:
+        if sub.problem:
+            outcome = Outcome(sub, sub.problem, _not_graded_rows(sub, points.get(sub.exercise, {}),
+                                                                 sub.problem, sub.message))
+        elif sub.exercise in broken:
+            outcome = Outcome(sub, "error", _not_graded_rows(sub, {}, "error", broken[sub.exercise]))
+        else:
+            try:
+                outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout)
+            except Exception as exc:  # never lose the batch to one submission
+                outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
+                                                                 f"{type(exc).__name__}: {exc}"))
+        progress.update(outcome)
+        return outcome
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(run, i, s): i for i, s in enumerate(subs)}
+        for future in concurrent.futures.as_completed(futures):
+            outcomes[futures[future]] = future.result()
+    except KeyboardInterrupt:  # stop now: kill the running workers, keep what is graded
+        pool.shutdown(wait=False, cancel_futures=True)
+        with _RUNNING_LOCK:
+            running = list(_RUNNING)
+        for process in running:
+            _kill_tree(process)
+        say("interrupted: the submissions graded so far are in the CSV")
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        done = [outcomes[i] for i in sorted(outcomes)]
+        rows = [row for o in done for row in o.rows]
+        missing = [s for i, s in enumerate(subs) if i not in outcomes]
+        for s in missing:
+            rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded", "the batch was interrupted")
+        _write_csv(out, rows)
+
+    graded = [o for o in done if o.status == "graded"]
+    counts: dict[str, int] = {}
+    for o in done:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    parts = [f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: kv[0] != "graded")]
+    mean = ""
+    if graded:
+        mean = (f"; mean {sum(o.score for o in graded) / len(graded):.2f} of "
+                f"{_fmt_points(max(o.possible for o in graded))}")
+    say(f"{len(done)} submission{'s' if len(done) != 1 else ''} in {time.monotonic() - started:.0f} s: "
+        f"{', '.join(parts)}{mean} -> {out}")
+    return done
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "--worker":
+        sys.exit(_worker(*sys.argv[2:]))
+    sys.exit("usage: python -m lecture_utils.grading --worker SUBMISSION AUTOGRADER EXERCISE RESULT "
+             "(use `lecture-utils grade`)")
