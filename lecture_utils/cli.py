@@ -138,6 +138,13 @@ def _live(args) -> int:
     return 0
 
 
+def _folder_options(parser, exercises: bool) -> None:
+    parser.add_argument("--solutions", help="the solutions folder (default: solutions/ of the course)")
+    if exercises:
+        parser.add_argument("--exercises", help="the exercises folder (default: exercises/ of the course)")
+    parser.add_argument("--build", help="the build folder (default: build/ of the course)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lecture-utils", description="Helpers for the course "
                                      "'Training deep networks'.")
@@ -161,10 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                             "(a copy of each goes to build/exercises/replaced/)")
     build.add_argument("--no-run-tests", action="store_true",
                        help="do not grade the solutions with their autograders first (faster)")
-    for p in (build,):
-        p.add_argument("--solutions", help="the solutions folder (default: solutions/ of the course)")
-        p.add_argument("--exercises", help="the exercises folder (default: exercises/ of the course)")
-        p.add_argument("--build", help="the build folder (default: build/ of the course)")
+    _folder_options(build, exercises=True)
     build.set_defaults(run=_build_exercises)
 
     grade = commands.add_parser(
@@ -185,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--exercise", metavar="NAME",
                        help="grade every submission as this exercise (default: the one its notebook names)")
     grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    grade.add_argument("--solutions", help="the solutions folder (default: solutions/ of the course)")
-    grade.add_argument("--build", help="the build folder (default: build/ of the course)")
+    _folder_options(grade, exercises=False)
     grade.set_defaults(run=_grade)
 
     live = commands.add_parser(
