@@ -244,9 +244,9 @@ def render(data: dict) -> str:
         slowest = f"{slow['seconds']:.0f} (cell {slow['cell']}: `{slow['first_line']}`)" if slow else "—"
         L.append(f"| {nb} | {cell('full-tensorflow', nb, TARGETS['full'])} | {slowest} | "
                  f"{cell('fast-tensorflow', nb, TARGETS['fast'])} | {cell('fast-jax', nb, TARGETS['fast'])} |")
-    totals = [sum(t["seconds"] for t in runs[r]["timing"].values()) if r in runs else None for r in RUNS]
-    L.append("| **all** | " + " | ".join(["—" if t is None else f"{t:.0f}" for t in totals[:1]] + ["—"]
-                                       + ["—" if t is None else f"{t:.0f}" for t in totals[1:]]) + " |")
+    full_total, fast_tf_total, fast_jax_total = (
+        f"{sum(t['seconds'] for t in runs[r]['timing'].values()):.0f}" if r in runs else "—" for r in RUNS)
+    L.append(f"| **all** | {full_total} | — | {fast_tf_total} | {fast_jax_total} |")
     L.append("")
 
     L += ["## Widget latency", "",

@@ -283,12 +283,13 @@ def question_points(autograder_zip: Path) -> dict:
                 path = Path(tmp) / Path(member).name
                 path.write_bytes(zf.read(member))
                 test = create_test_file(str(path), NBMetadataConfig())
-                points[test.name] = _number(test.possible)
+                points[test.name] = as_points(test.possible)
     return dict(sorted(points.items(), key=lambda kv: _question_order(kv[0])))
 
 
-def _number(x: float) -> float | int:
-    x = round(float(x), 5)
+def as_points(x: float) -> float | int:
+    """A number of points as it is shown: 3 rather than 3.0, at most 4 decimals."""
+    x = round(float(x), 4)
     return int(x) if x == int(x) else x
 
 

@@ -298,11 +298,6 @@ def _not_graded_rows(sub: Submission, points: dict, status: str, message: str) -
     return rows
 
 
-def _fmt_points(x: float) -> float | int:
-    x = round(float(x), 4)
-    return int(x) if x == int(x) else x
-
-
 def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list], float, float]:
     rows, score, possible = [], 0.0, 0.0
     by_name = {q["name"]: q for q in result["questions"]}
@@ -315,7 +310,7 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
         failing = [t for t in q["tests"] if not t["passed"]]
         status = "passed" if not failing else ("failed" if q["score"] == 0 else "partial")
         message = " | ".join(("(hidden) " if t["hidden"] else "") + t["message"] for t in failing)
-        rows.append([sub.label, name, _fmt_points(q["score"]), _fmt_points(q["possible"]), status, message])
+        rows.append([sub.label, name, exercises.as_points(q["score"]), exercises.as_points(q["possible"]), status, message])
         score += q["score"]
         possible += q["possible"]
     notes = []
@@ -324,7 +319,7 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
         notes.append(f"{len(errors)} cell{'s' if len(errors) > 1 else ''} raised an error: " + "; ".join(errors))
     if sub.message:
         notes.append(sub.message)
-    rows.append([sub.label, TOTAL, _fmt_points(score), _fmt_points(possible), "graded", " | ".join(notes)])
+    rows.append([sub.label, TOTAL, exercises.as_points(score), exercises.as_points(possible), "graded", " | ".join(notes)])
     return rows, score, possible
 
 
@@ -393,7 +388,7 @@ class _Progress:
         with self.lock:
             self.done += 1
             if outcome.score is not None and outcome.status == "graded":
-                what = f"{_fmt_points(outcome.score)}/{_fmt_points(outcome.possible)}"
+                what = f"{exercises.as_points(outcome.score)}/{exercises.as_points(outcome.possible)}"
             else:
                 what = outcome.status
             line = (f"[{self.done}/{self.total}] {outcome.submission.label}: {what} "
@@ -520,7 +515,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     mean = ""
     if graded:
         mean = (f"; mean {sum(o.score for o in graded) / len(graded):.2f} of "
-                f"{_fmt_points(max(o.possible for o in graded))}")
+                f"{exercises.as_points(max(o.possible for o in graded))}")
     say(f"{len(done)} submission{'s' if len(done) != 1 else ''} in {time.monotonic() - started:.0f} s: "
         f"{', '.join(parts)}{mean} -> {out}")
     return done

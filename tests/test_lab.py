@@ -1,23 +1,18 @@
 """`make lab` starts a JupyterLab that serves /lab (on a free local port, stopped afterwards)."""
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
+from jupyterlab_driver import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_make_lab_serves_jupyterlab(tmp_path):
-    port, token = _free_port(), os.urandom(12).hex()
+    port, token = free_port(), os.urandom(12).hex()
     args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token} "
             f"--ServerApp.port_retries=0")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
