@@ -114,6 +114,8 @@ def _ordinal(n: int) -> str:
 
 def _type_name(value: Any) -> str:
     """``value``'s type with its article: "a list", "an int"."""
+    if isinstance(value, np.ndarray):
+        return "a NumPy array"
     name = type(value).__name__
     return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
@@ -456,7 +458,10 @@ def expect_function_matches(fn: Any, reference: Callable, inputs: Iterable, what
                 pass
         if want.ndim == 0:
             fail(_message(f"{shown} = {_fmt(got)}; expected {_fmt(want)}", this_hint))
-        x = np.asarray(positional[0]) if positional else np.asarray(None)
+        try:  # the input at that position, when the first argument is an array of the result's shape
+            x = np.asarray(positional[0]) if positional else np.asarray(None)
+        except ValueError:  # e.g. a list of arrays of different shapes
+            x = np.asarray(None)
         at = f" (input {_fmt(x[i])})" if x.shape == want.shape else ""
         fail(_message(f"{shown}{_index_text(i)} = {_fmt(got[i])}{at}; expected {_fmt(want[i])}"
                       f" ({int(bad.sum())} of {bad.size} values differ)", this_hint))

@@ -186,6 +186,20 @@ def test_functions_of_several_arguments():
     assert text == "leaky_relu(np.array([-2.0, 3.0]), alpha=0.2)[0] = 0 (input -2); expected -0.4 (1 of 2 values differ)"
 
 
+def test_a_list_of_arrays_of_different_shapes_as_input():
+    def total_norm(grads):  # several arrays in, one array out
+        return np.array([np.sqrt(sum((g ** 2).sum() for g in grads))] * 2)
+
+    grads = [np.ones((2, 3)), np.ones(4)]
+    text = message(checks.expect_function_matches, lambda grads: np.zeros(2), total_norm, [grads], "total_norm")
+    assert text.startswith("total_norm(") and "[0] = 0; expected 3.162" in text
+
+
+def test_a_numpy_array_is_named_in_words():
+    text = message(checks.expect_function_matches, np.zeros(3), np.sin, [0.0], "f")
+    assert text == "f should be a function (def f(...): ...); it is a NumPy array"
+
+
 # --------------------------------------------------------------------------
 # Keras architectures
 
