@@ -43,7 +43,7 @@ import numpy as np
 __all__ = [
     "Incorrect", "NotAnswered", "Args", "fail", "expect", "expect_answered", "expect_number",
     "expect_close", "expect_integer", "expect_equal", "expect_array_close",
-    "expect_function_matches", "expect_model", "dense", "activation", "flatten",
+    "expect_function_matches", "expect_model", "expect_variance_scaling", "dense", "activation", "flatten",
     "batch_norm", "dropout", "describe_model",
 ]
 
@@ -503,6 +503,37 @@ _VS_NAMES = {
     (1.0, "fan_in", "truncated_normal"): "lecun_normal",
     (1.0, "fan_in", "uniform"): "lecun_uniform",
 }
+
+
+def expect_variance_scaling(value: Any, what: str, how: str) -> Any:
+    """``value`` must be a Keras initializer of the variance-scaling family (a
+    name such as ``"he_uniform"``, an object such as ``HeUniform()``, or a
+    ``VarianceScaling(...)``); returns it as a ``keras.initializers.VarianceScaling``,
+    whose ``scale``, ``mode`` and ``distribution`` the caller then checks.
+
+    Args:
+        value: the student's answer.
+        what: its name, for the messages.
+        how: what to write instead, when ``value`` is no initializer at all.
+
+    Raises:
+        Incorrect: ``value`` is no Keras initializer, or one whose variance
+            does not follow the layer's fans (``RandomNormal``, ``Zeros``, ...).
+    """
+    import keras
+
+    expect_answered(value, what)
+    try:
+        init = keras.initializers.get(value)
+    except Exception:
+        init = None
+    if not isinstance(init, keras.initializers.Initializer):
+        kind = f"the text {_quote(value)}" if isinstance(value, str) else _type_name(value)
+        fail(f"{what} is {kind}, not a Keras initializer: {how}")
+    if not isinstance(init, keras.initializers.VarianceScaling):
+        fail(f"{what} is {_type_name(init)}: its range does not follow the layer's fans, as Glorot's, He's "
+             "and LeCun's do (σ² = scale / fan); use a VarianceScaling initializer")
+    return init
 
 
 def _initializer_text(key: tuple) -> str:

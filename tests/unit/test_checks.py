@@ -270,6 +270,23 @@ def test_expect_model_checks_the_input_and_the_type():
     assert "net is still `...`" in model_check(...)
 
 
+@pytest.mark.parametrize("value", ["he_uniform", keras.initializers.HeUniform(),
+                                   keras.initializers.VarianceScaling(2.0, "fan_in", "uniform")])
+def test_expect_variance_scaling_accepts_any_spelling(value):
+    init = checks.expect_variance_scaling(value, "init", "write a name")
+    assert (init.scale, init.mode, init.distribution) == (2.0, "fan_in", "uniform")
+
+
+@pytest.mark.parametrize("value, says", [
+    ("he uniform", 'init is the text "he uniform", not a Keras initializer: write a name'),
+    (3, "init is an int, not a Keras initializer: write a name"),
+    ("random_normal", "init is a RandomNormal: its range does not follow the layer's fans"),
+    (..., "init is still `...`"),
+])
+def test_expect_variance_scaling_says_what_is_wrong(value, says):
+    assert says in message(checks.expect_variance_scaling, value, "init", "write a name")
+
+
 def test_describe_model():
     model = sequential(keras.layers.Flatten(), D(10, activation="softmax"))
     assert checks.describe_model(model) == [
