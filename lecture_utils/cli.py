@@ -4,7 +4,7 @@
     lecture-utils fetch-data        download Fashion-MNIST into Keras's cache, verified
     lecture-utils build-exercises   generate exercises/ and the autograders from solutions/
     lecture-utils grade SUBMISSIONS... --out grades.csv
-                                    grade submissions with otter run, one row per question
+                                    grade submissions, each in a sandbox, one row per question
     lecture-utils live NOTEBOOK [-o DIR]
                                     a live-coding skeleton: cells tagged 'live' emptied
 """
@@ -35,6 +35,12 @@ def _doctor(args) -> int:
         print(f"\n{exc}")
         return 1
     print(f"\nFashion-MNIST is ready ({source.kind}: {source.path}).")
+    from . import sandbox
+
+    try:
+        print(f"Grading sandbox: {sandbox.check()}.")
+    except sandbox.SandboxUnavailable as exc:
+        print(f"Grading sandbox: not available -- {exc}.")
     return 0
 
 
@@ -97,7 +103,8 @@ def _grade(args) -> int:
     solutions, _, build = _folders(args)
     try:
         grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
-                      timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force)
+                      timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
+                      sandboxed=not args.no_sandbox)
     except grading.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -172,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     build.set_defaults(run=_build_exercises)
 
     grade = commands.add_parser(
-        "grade", help="grade submissions with otter run; write one CSV row per submission and question",
-        description="Grade each submission (a notebook, a zip of one, or every one in a folder) with "
-                    "otter run against its exercise's autograder (built if missing), one process per "
-                    "submission under a time limit. A broken submission (not a notebook, a cell that "
-                    "raises or never ends, a kernel that dies, another exercise) gets rows saying why; "
-                    "the others are graded. Student code runs with your permissions: for untrusted "
-                    "submissions use `otter grade` (Docker) with build/autograder/NAME.zip.")
+        "grade", help="grade submissions, each in a sandbox; write one CSV row per submission and question",
+        description="Grade each submission (a notebook, a zip of one, or every one in a folder) against "
+                    "its exercise's autograder (built if missing), under a time limit. The notebook runs "
+                    "in a bubblewrap sandbox (no network, nothing of this machine writable or readable "
+                    "but the system and the course's code, bounded memory, CPU time and processes); its "
+                    "answers are checked outside it, by a fresh process. A broken submission (not a "
+                    "notebook, a cell that raises or never ends, a kernel that dies, another exercise) "
+                    "gets rows saying why; the others are graded.")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                        help="submission files (.ipynb, .zip) or folders of them")
     grade.add_argument("--out", required=True, help="the CSV to write (e.g. grades.csv)")
@@ -189,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--exercise", metavar="NAME",
                        help="grade every submission as this exercise (default: the one its notebook names)")
     grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the notebooks WITHOUT the sandbox, with your permissions (only for "
+                            "submissions you trust; every row of the CSV then says so)")
     _folder_options(grade, exercises=False)
     grade.set_defaults(run=_grade)
 

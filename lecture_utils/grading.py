@@ -1,22 +1,30 @@
-"""Batch grading: ``otter run`` on each submission, one process each, under a
-time limit, with one CSV row per submission and question.
+"""Batch grading (on the instructor's side): each submission graded by a
+fresh judge process, under a time limit, with one CSV row per submission and
+question.
+
+Who runs where:
+
+- this module (the batch) finds and identifies the submissions, builds the
+  autograders, starts one :mod:`lecture_utils.judge` process per submission
+  and writes the CSV from what the judges print;
+- the judge reads the tests, runs the notebook in the sandbox
+  (:mod:`lecture_utils.sandbox`, :mod:`lecture_utils.inside`) and decides the
+  marks outside it, on the answers that crossed as data
+  (:mod:`lecture_utils.answers`).
 
 One broken submission never stops the batch. Each of these yields rows that
 say what happened, and the others are graded:
 
-- not a notebook (not valid JSON, or a zip without one): ``invalid notebook``;
+- not a notebook (not valid JSON, a zip without one, over 20 MB): ``invalid notebook``;
 - a cell that raises: graded as usual (the questions it breaks fail), the
   total row names the cell and the error;
 - a cell that never finishes: killed at the time limit, ``timeout``;
-- a kernel that dies (``os._exit``, a crash, out of memory): ``kernel died``;
+- a notebook that dies (``os._exit``, a crash, a resource limit): ``kernel died``;
 - a submission for another exercise: ``wrong exercise`` / ``unknown exercise``.
 
-The student's code runs on this machine with your permissions, as with
-``otter run`` itself: for submissions you do not trust, use ``otter grade``
-(Docker) with the autograder zip instead.
-
-Used by ``lecture-utils grade``; the per-submission worker is
-``python -m lecture_utils.grading --worker SUBMISSION AUTOGRADER RESULT``.
+Without bubblewrap the batch stops and says what to install; ``--no-sandbox``
+runs the notebooks with the instructor's permissions, and the ``sandbox``
+column of every row says so.
 """
 
 from __future__ import annotations
@@ -26,7 +34,6 @@ import csv
 import dataclasses
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,9 +44,11 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import exercises
+from . import data, exercises, sandbox
 
-COLUMNS = ("submission", "question", "points", "max", "status", "message")
+COLUMNS = ("submission", "question", "points", "max", "status", "message", "sandbox")
+SANDBOXED, UNSANDBOXED = "bubblewrap", "NONE (--no-sandbox): student code ran with your permissions"
+MAX_SUBMISSION_BYTES = 20 * 2**20   # a notebook of these exercises is well under 1 MB
 TOTAL = "TOTAL"
 DEFAULT_TIMEOUT = 300
 
@@ -111,6 +120,11 @@ def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
     return [Submission(f, label(f)) for f in unique]
 
 
+def _too_large(size: int) -> str:
+    return (f"the notebook is {size / 2**20:.0f} MB; the limit is {MAX_SUBMISSION_BYTES // 2**20} MB "
+            "(a notebook of these exercises is well under 1 MB: clear its outputs and submit it again)")
+
+
 def _read_notebook(path: Path) -> dict:
     """The submission's notebook as a dict (from a zip: the one notebook in it).
 
@@ -124,10 +138,16 @@ def _read_notebook(path: Path) -> dict:
                          and ".ipynb_checkpoints" not in n]
                 if len(names) != 1:
                     raise ValueError(f"the zip holds {len(names)} notebooks, expected 1")
+                size = zf.getinfo(names[0]).file_size
+                if size > MAX_SUBMISSION_BYTES:
+                    raise ValueError(_too_large(size))
                 raw = zf.read(names[0])
         except zipfile.BadZipFile:
             raise ValueError("it is not a valid zip file") from None
     elif path.suffix.lower() == ".ipynb":
+        size = path.stat().st_size
+        if size > MAX_SUBMISSION_BYTES:
+            raise ValueError(_too_large(size))
         raw = path.read_bytes()
     else:
         raise ValueError(f"it is not a notebook (.ipynb) or a zip of one, but a {path.suffix or 'file without extension'}")
@@ -183,82 +203,12 @@ def identify(sub: Submission, known: list[str], expected: str | None = None) -> 
 # --------------------------------------------------------------------------
 # The worker: one submission, in its own process.
 
-def _clean_message(message: str | None) -> str:
-    """A failing test's message without otter's frame ("❌ Test case failed",
-    "Error at line N in test qN:", the test's source line)."""
-    lines = [l for l in (message or "").strip().splitlines()]
-    if lines and lines[0].startswith("❌"):
-        lines = lines[1:]
-    if lines and lines[0].startswith("Error at line"):
-        lines = lines[2:]
-    return " ".join(l.strip() for l in lines if l.strip())
-
-
-def _cell_errors(nb) -> list[str]:
-    errors = []
-    for cell in getattr(nb, "cells", []) or []:
-        if cell.get("cell_type") != "code":
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                first = next((l for l in cell.get("source", "").splitlines() if l.strip()), "")
-                errors.append(f"`{first[:60]}` raised {out.get('ename')}: {str(out.get('evalue'))[:200]}")
-    return errors
-
-
-def _prepare(submission: Path, exercise: str, workdir: Path) -> Path:
-    """A copy of the submission's notebook to grade: the venv's ``python3``
-    kernel (whatever kernel the student's machine named) and the exercise's
-    name in the metadata (otter refuses a notebook without it)."""
-    nb = _read_notebook(submission)
-    meta = nb.setdefault("metadata", {})
-    meta["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    otter_meta = meta.setdefault("otter", {})
-    if isinstance(otter_meta, dict):
-        otter_meta.setdefault("assignment_name", exercise)
-    target = workdir / f"{exercise}.ipynb"
-    target.write_text(json.dumps(nb, ensure_ascii=False))
-    return target
-
-
-def _worker(submission: str, autograder_zip: str, exercise: str, result_path: str) -> int:
-    """Grade one submission with otter run; write a JSON result. Exit status 0
-    when the JSON is written (whatever the grade). Temporary files go to
-    ``$TMPDIR``, which the batch points at a folder it removes afterwards."""
-    result: dict = {}
-    workdir = Path(tempfile.mkdtemp(prefix="work-"))
-    try:
-        from otter.run import main as otter_run
-
-        notebook = _prepare(Path(submission), exercise, workdir)
-        out_dir = workdir / "out"
-        out_dir.mkdir()
-        results = otter_run(str(notebook), autograder=autograder_zip, output_dir=str(out_dir), no_logo=True)
-        if results.has_catastrophic_failure():
-            raise RuntimeError(f"otter could not collect the results: {results.catastrophic_error}")
-        questions = []
-        for name, tf in results.results.items():
-            tests = [{"name": r.test_case.name, "hidden": bool(r.test_case.hidden),
-                      "points": float(r.test_case.points or 0), "passed": bool(r.passed),
-                      "message": "" if r.passed else _clean_message(r.message)}
-                     for r in tf.test_case_results]
-            questions.append({"name": name, "score": float(tf.score), "possible": float(tf.possible),
-                              "tests": tests})
-        result = {"status": "graded", "questions": questions, "cell_errors": _cell_errors(results.notebook)}
-    except BaseException as exc:  # noqa: BLE001 -- everything is reported, nothing escapes
-        kind = type(exc).__name__
-        if kind == "DeadKernelError":
-            status = "kernel died"
-            message = "the kernel died while running the notebook (os._exit, a crash, or out of memory)"
-        elif kind == "OtterRuntimeError":
-            status, message = "error", f"otter refused the submission: {exc}"
-        else:
-            status, message = "error", f"{kind}: {exc}"
-        result = {"status": status, "message": message}
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    Path(result_path).write_text(json.dumps(result))
-    return 0
+def _prepare(sub: Submission) -> str:
+    """The notebook to run, as text: the exercise's name in its metadata
+    (whatever the student's copy says is kept out of the decision: the judge
+    grades it as ``sub.exercise``)."""
+    nb = sub.notebook if sub.notebook is not None else _read_notebook(sub.path)
+    return json.dumps(nb, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------
@@ -323,32 +273,38 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
     return rows, score, possible
 
 
-def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float) -> Outcome:
-    """Grade one identified submission in a worker process, killed after ``timeout`` seconds."""
+def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, *,
+              sandboxed: bool = True, data_dir: str | None = None) -> Outcome:
+    """Grade one identified submission: a fresh judge process (which runs the
+    notebook in the sandbox and decides the marks outside it), killed after
+    ``timeout`` seconds with everything it started."""
     started = time.monotonic()
+    notebook_text = _prepare(sub)
     with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
-        result_path = Path(tmp) / "result.json"
         log_path = Path(tmp) / "log.txt"
         env = dict(os.environ)
         env.setdefault("LECTURE_PROFILE", "fast")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env.setdefault("MPLBACKEND", "Agg")
         env["PYTHONUNBUFFERED"] = "1"
-        env["TMPDIR"] = tmp  # otter's and the worker's temporary files die with this folder
+        env["TMPDIR"] = tmp
+        cmd = [sys.executable, "-m", "lecture_utils.judge", sub.exercise, str(autograder_zip)]
+        if data_dir:
+            cmd += ["--data", str(data_dir)]
+        if not sandboxed:
+            cmd += ["--no-sandbox"]
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "lecture_utils.grading", "--worker", str(sub.path),
-                 str(autograder_zip), sub.exercise, str(result_path)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                cwd=tmp, start_new_session=True)
+            process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                                       cwd=tmp, start_new_session=True)
             with _RUNNING_LOCK:
                 _RUNNING.add(process)
             try:
-                process.wait(timeout=timeout)
+                out, _ = process.communicate(notebook_text.encode("utf-8"), timeout=timeout)
                 timed_out = False
             except subprocess.TimeoutExpired:
                 _kill_tree(process)
                 timed_out = True
+                out = b""
             finally:
                 with _RUNNING_LOCK:
                     _RUNNING.discard(process)
@@ -359,14 +315,16 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
             return Outcome(sub, "timeout", _not_graded_rows(sub, points, "timeout", message), 0.0,
                            sum(points.values()), seconds)
         try:
-            result = json.loads(result_path.read_text())
-        except (OSError, ValueError):
+            result = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+            if not isinstance(result, dict):
+                raise ValueError
+        except (ValueError, IndexError, UnicodeDecodeError):
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
             result = {"status": "error", "message": f"the grading process ended with exit status "
                       f"{process.returncode} and no result" + (": " + " / ".join(tail) if tail else "")}
     if result.get("status") != "graded":
-        status = result.get("status", "error")
-        return Outcome(sub, status, _not_graded_rows(sub, points, status, result.get("message", "")),
+        status = str(result.get("status", "error"))
+        return Outcome(sub, status, _not_graded_rows(sub, points, status, str(result.get("message", ""))),
                        0.0, sum(points.values()), seconds)
     rows, score, possible = _graded_rows(sub, result, points)
     return Outcome(sub, "graded", rows, score, possible, seconds)
@@ -416,7 +374,8 @@ def _write_csv(path: Path, rows: list[list]) -> None:
 
 def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, build_dir: Path,
           timeout: float = DEFAULT_TIMEOUT, jobs: int = 1, exercise: str | None = None,
-          force: bool = False, say: Callable[[str], None] = print, progress_stream=None) -> list[Outcome]:
+          force: bool = False, sandboxed: bool = True, say: Callable[[str], None] = print,
+          progress_stream=None) -> list[Outcome]:
     """Grade submissions and write ``out`` (CSV): one row per submission and
     question, then a ``TOTAL`` row per submission.
 
@@ -431,6 +390,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             in its metadata is reported as ``wrong exercise``); default: each
             as the exercise its metadata (else its file name) names.
         force: overwrite ``out`` if it exists.
+        sandboxed: run each submission in the bubblewrap sandbox (``False``:
+            with your permissions, and every row of ``out`` says so).
 
     Returns:
         The outcomes, in the order of the submissions.
@@ -455,6 +416,13 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     subs = [identify(s, known, exercise) for s in find_submissions(paths)]
     if out.resolve() in {s.path for s in subs}:
         raise GradingError(f"--out {out} is one of the submissions")
+    if sandboxed:
+        try:
+            sandbox.check()
+        except sandbox.SandboxUnavailable as exc:
+            raise GradingError(f"cannot grade in a sandbox: {exc}") from None
+    source = data.find_source()
+    data_dir = str(source.path) if source is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
 
     zips, points, broken = {}, {}, {}
@@ -478,7 +446,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             outcome = Outcome(sub, "error", _not_graded_rows(sub, {}, "error", broken[sub.exercise]))
         else:
             try:
-                outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout)
+                outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout,
+                                    sandboxed=sandboxed, data_dir=data_dir)
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))
@@ -502,10 +471,11 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         pool.shutdown(wait=True)
         done = [outcomes[i] for i in sorted(outcomes)]
         rows = [row for o in done for row in o.rows]
+        label = SANDBOXED if sandboxed else UNSANDBOXED
         missing = [s for i, s in enumerate(subs) if i not in outcomes]
         for s in missing:
             rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded", "the batch was interrupted")
-        _write_csv(out, rows)
+        _write_csv(out, [row + [label] for row in rows])
 
     graded = [o for o in done if o.status == "graded"]
     counts: dict[str, int] = {}
@@ -522,7 +492,4 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--worker":
-        sys.exit(_worker(*sys.argv[2:]))
-    sys.exit("usage: python -m lecture_utils.grading --worker SUBMISSION AUTOGRADER EXERCISE RESULT "
-             "(use `lecture-utils grade`)")
+    sys.exit("use `lecture-utils grade`")

@@ -10,6 +10,7 @@ def test_doctor_reports_verified_data(capsys):
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "all 4 files verified (sha256)" in out and "Fashion-MNIST is ready" in out
+    assert "Grading sandbox: bubblewrap sandbox works" in out and "no network" in out
 
 
 def test_doctor_names_a_damaged_file(tmp_path, monkeypatch, capsys):

@@ -4,11 +4,12 @@
 - every question has public and hidden tests and a hint;
 - the solution gets every point; right answers written differently get every
   point; wrong answers (tests/exercises/NN_topic.py) lose points on their
-  question with a message in the student's terms -- run in this process
-  against the question's test files, without a kernel per answer;
+  question with a message in the student's terms -- graded as the judge grades
+  them, after the answers crossed the wire format (``crossed``), in this
+  process, without a sandbox or kernel per answer;
 - the blank exercise runs to the end and scores zero;
 - build-exercises never overwrites an edited exercise notebook without --force;
-- `lecture-utils grade` grades a batch with otter run and survives broken
+- `lecture-utils grade` grades a batch (sandboxed) and survives broken
   submissions (these tests start kernels: about a minute on two cores).
 """
 import copy
@@ -22,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecture_utils import cli, exercises, grading
+from lecture_utils import cli, exercises, grading, judge
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = exercises.solution_notebooks(ROOT / "solutions")
@@ -92,17 +93,38 @@ def _test_files(built, name, tmp_path):
     return files
 
 
+def crossed(env, tests, scratch):
+    """``env`` as the judge sees it: each variable the tests take encoded as the
+    sandbox sends it and decoded as the judge rebuilds it (models through their
+    .keras archive, with safe_mode), every call of a function going through the
+    same messages, as JSON -- in this process, without starting a sandbox."""
+    from lecture_utils import answers, inside
+
+    encoder, inside_decoder = answers.Encoder(scratch=str(scratch)), answers.Decoder()
+
+    def call(fn, args, kwargs):
+        request = json.loads(json.dumps(judge.call_request(fn, args, kwargs)))
+        reply = json.loads(json.dumps(inside.answer_call(encoder, inside_decoder, request)))
+        return judge.take_reply(fn, args, reply)
+
+    names = judge.test_parameters(tests)
+    sent = json.loads(json.dumps({n: encoder.encode(env[n]) for n in names if n in env}))
+    decoder = answers.Decoder(call=call)
+    return {n: decoder.decode(v) for n, v in sent.items()}
+
+
 def _grade(test_path, env):
+    """Run one question's tests on ``env`` after it crossed from the sandbox to the judge."""
     from otter.nbmeta_config import NBMetadataConfig
     from otter.test_files import create_test_file
 
     test = create_test_file(str(test_path), NBMetadataConfig())
-    test.run(env)
+    test.run(crossed(env, [test], Path(test_path).parent))
     return test
 
 
 def _failures(test):
-    return [(r.test_case.name, r.test_case.hidden, grading._clean_message(r.message))
+    return [(r.test_case.name, r.test_case.hidden, judge.clean_message(r.message))
             for r in test.test_case_results if not r.passed]
 
 

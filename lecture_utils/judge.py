@@ -1,0 +1,344 @@
+"""The judge: decides the marks of one submission, OUTSIDE the sandbox.
+
+A fresh process per submission (``python -m lecture_utils.judge``, started
+by :mod:`lecture_utils.grading`). It
+
+1. reads the exercise's tests from the autograder zip into a private folder
+   (the sandbox never sees them, nor any expected value);
+2. starts the sandbox (:mod:`lecture_utils.sandbox`) running
+   :mod:`lecture_utils.inside` and sends it the notebook and the names of the
+   variables the tests take;
+3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
+   them (models with Keras's ``safe_mode``), and runs otter's test files on
+   them here, with this process's own ``lecture_utils.checks`` and NumPy;
+   the submission's functions are called through the channel, on data;
+4. prints the result (one JSON object) on its standard output, which the
+   sandbox cannot reach.
+
+Nothing the submission sends is a score or a verdict: a forged message can
+only hold answers, and answers are checked. A malformed, oversized or
+missing answer fails its questions with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from . import answers, sandbox
+
+CALL_GRACE = 5.0        # seconds past the sandbox's own call limit before the judge gives up on it
+STDERR_KEPT = 20_000     # characters of the sandbox's stderr kept for the report
+
+
+class Channel:
+    """The judge's end of the conversation with the sandbox: length-prefixed
+    messages over a pipe, read through a buffer so that an interrupted read
+    (the checks' time limit) never loses the framing."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.out_fd = process.stdout.fileno()
+        self.buffer = b""
+        self.pending = 0       # replies still owed for calls that were interrupted
+        self.dead: str | None = None
+
+    def send(self, message: dict) -> None:
+        try:
+            answers.write_message(self.process.stdin, message)
+        except (BrokenPipeError, OSError, ValueError):
+            self._die("the submission's sandbox is no longer running")
+
+    def receive(self, timeout: float | None) -> dict:
+        """The next message; EOFError if the sandbox closed the channel,
+        TimeoutError past ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if len(self.buffer) >= 4:
+                (length,) = struct.unpack(">I", self.buffer[:4])
+                if length > answers.MAX_MESSAGE:
+                    raise answers.ProtocolError(f"a message of {length} bytes (the limit is {answers.MAX_MESSAGE})")
+                if len(self.buffer) >= 4 + length:
+                    data, self.buffer = self.buffer[4:4 + length], self.buffer[4 + length:]
+                    try:
+                        message = json.loads(data.decode("utf-8"))
+                    except (UnicodeDecodeError, ValueError) as exc:
+                        raise answers.ProtocolError(f"a message that is not JSON ({exc})") from None
+                    if not isinstance(message, dict) or not isinstance(message.get("kind"), str):
+                        raise answers.ProtocolError("a message without a kind")
+                    return message
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.out_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.out_fd, 1 << 20)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def _die(self, why: str) -> None:
+        self.dead = why
+        raise RuntimeError(why)
+
+    def call(self, fn: answers.RemoteFunction, args: tuple, kwargs: dict):
+        """Run the submission's ``fn`` in the sandbox on ``args``."""
+        if self.dead:
+            raise RuntimeError(self.dead)
+        while self.pending:  # the reply to a call the checks stopped waiting for
+            try:
+                self.receive(timeout=inside_limit() + CALL_GRACE)
+            except (EOFError, TimeoutError, answers.ProtocolError):
+                self.stop()
+                self._die("the submission stopped answering (a call that never returned)")
+            self.pending -= 1
+        self.send(call_request(fn, args, kwargs))
+        self.pending += 1
+        try:
+            reply = self.receive(timeout=inside_limit() + CALL_GRACE)
+        except TimeoutError:
+            self.stop()
+            self._die(f"{fn.__name__} did not return within {inside_limit() + CALL_GRACE:g} s")
+        except EOFError:
+            self.stop()
+            self._die(f"the submission's sandbox ended while running {fn.__name__} "
+                      "(os._exit, a crash, or a resource limit)")
+        except answers.ProtocolError as exc:
+            self.stop()
+            self._die(f"the submission sent something that is not an answer ({exc})")
+        self.pending -= 1
+        return take_reply(fn, args, reply)
+
+    def stop(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+
+
+def call_request(fn: answers.RemoteFunction, args: tuple, kwargs: dict) -> dict:
+    """The message that asks the sandbox to run ``fn(*args, **kwargs)``."""
+    encoder = answers.Encoder()
+    return {"kind": "call", "ref": fn._ref, "args": [encoder.encode(a) for a in args],
+            "kwargs": {str(k): encoder.encode(v) for k, v in kwargs.items()}}
+
+
+def take_reply(fn: answers.RemoteFunction, args: tuple, reply: dict):
+    """What the call returns here (or raises), from the sandbox's reply; a
+    change the call made to an array argument is made to it here too."""
+    kind = reply.get("kind")
+    decoder = fn._decoder
+    if kind == "returned":
+        returned = reply.get("args") if isinstance(reply.get("args"), list) else []
+        _copy_back(list(args), decoder.decode({"t": "list", "v": returned}))
+        return decoder.decode(reply.get("value"))
+    if kind == "raised":
+        raise answers.raised(str(reply.get("type", "Exception")), str(reply.get("message", "")))
+    if kind == "timeout":
+        raise TimeoutError(f"{fn.__name__} did not return within {inside_limit():g} s")
+    raise RuntimeError(f"the submission answered a call with {str(kind)[:40]!r}")
+
+
+def _copy_back(before, after, depth: int = 0) -> None:
+    """Make the change a call made to its array arguments (in lists and tuples too) here."""
+    import numpy as np
+
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.flags.writeable and after.shape == before.shape:
+            try:
+                np.copyto(before, after, casting="unsafe")
+            except (TypeError, ValueError):
+                pass
+    elif isinstance(before, (list, tuple)) and isinstance(after, list) and depth < 3:
+        for b, a in zip(before, after):
+            _copy_back(b, a, depth + 1)
+
+
+def inside_limit() -> float:
+    from .inside import CALL_TIME_LIMIT
+
+    return CALL_TIME_LIMIT
+
+
+def _drain(stream, kept: list) -> None:
+    """Read the sandbox's stderr to the end, keeping only its last characters."""
+    tail = b""
+    for chunk in iter(lambda: stream.read(65536), b""):
+        tail = (tail + chunk)[-STDERR_KEPT:]
+    kept.append(tail.decode("utf-8", "replace"))
+
+
+def _question_order(name: str):
+    from .exercises import _question_order as order
+
+    return order(name)
+
+
+def load_tests(autograder_zip: Path, folder: Path) -> list:
+    """otter's test files of the autograder, in question order."""
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    tests = []
+    with zipfile.ZipFile(autograder_zip) as zf:
+        for member in zf.namelist():
+            if member.startswith("tests/") and member.endswith(".py"):
+                path = folder / Path(member).name
+                path.write_bytes(zf.read(member))
+                tests.append(create_test_file(str(path), NBMetadataConfig()))
+    return sorted(tests, key=lambda t: _question_order(t.name))
+
+
+def test_parameters(tests: list) -> list[str]:
+    """The variables the tests take (looked up by name in the submission)."""
+    names = set()
+    for test in tests:
+        for case in test.test_cases:
+            names.update(p for p in case.body._get_func_params() if p != "env")
+    return sorted(names)
+
+
+def clean_message(message: str | None) -> str:
+    """A failing test's message without otter's frame ("❌ Test case failed",
+    "Error at line N in test qN:", the test's source line)."""
+    lines = [l for l in (message or "").strip().splitlines()]
+    if lines and lines[0].startswith("❌"):
+        lines = lines[1:]
+    if lines and lines[0].startswith("Error at line"):
+        lines = lines[2:]
+    return " ".join(l.strip() for l in lines if l.strip())
+
+
+def run_tests(tests: list, env: dict) -> list[dict]:
+    """Run every test file on ``env``; the questions' results as data."""
+    questions = []
+    for test in tests:
+        test.run(env)
+        results = []
+        for r in test.test_case_results:
+            message = "" if r.passed else clean_message(r.message)
+            if not r.passed:
+                unreadable = [p for p in r.test_case.body._get_func_params()
+                              if isinstance(env.get(p), answers.Unreadable)]
+                if unreadable:
+                    message = "Incorrect: " + "; ".join(
+                        f"the grader could not read {p}: {env[p].why}" for p in unreadable)
+            results.append({"name": r.test_case.name, "hidden": bool(r.test_case.hidden),
+                            "points": float(r.test_case.points or 0), "passed": bool(r.passed),
+                            "message": message})
+        questions.append({"name": test.name, "score": float(test.score), "possible": float(test.possible),
+                          "tests": results})
+    return questions
+
+
+def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed: bool = True,
+          data_dir: str | None = None, limits: sandbox.Limits = sandbox.Limits()) -> dict:
+    """Run the submission in the sandbox and grade its answers here."""
+    private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
+    process = None
+    try:
+        tests = load_tests(Path(autograder_zip), private)
+        names = test_parameters(tests)
+        argv = [sys.executable, "-m", "lecture_utils.inside"]
+        if sandboxed:
+            argv += ["--max-tasks", str(limits.tasks())]
+            cmd, cwd, env = sandbox.command(argv, data_dir, limits), None, None
+        else:  # --no-sandbox: the same conversation, with the instructor's permissions
+            scratch = private / "scratch"
+            scratch.mkdir()
+            cmd, cwd = argv, scratch
+            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+            if data_dir:
+                env["FASHION_MNIST_DIR"] = str(data_dir)
+        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   cwd=cwd, env=env, close_fds=True,
+                                   preexec_fn=(lambda: sandbox.preexec(limits, data_dir)) if sandboxed else None)
+        kept: list = []
+        drainer = threading.Thread(target=_drain, args=(process.stderr, kept), daemon=True)
+        drainer.start()
+        channel = Channel(process)
+        channel.send({"kind": "run", "notebook": notebook_text, "filename": f"{exercise}.ipynb", "names": names})
+        import keras  # noqa: F401 -- while the notebook runs (decoding models needs it)
+
+        try:
+            message = channel.receive(timeout=None)
+        except EOFError:
+            process.wait()
+            drainer.join(timeout=5)
+            tail = (kept[0] if kept else "").strip().splitlines()[-3:]
+            why = _exit_reason(process.returncode)
+            return {"status": "kernel died",
+                    "message": f"the notebook stopped before it finished ({why}: os._exit, a crash, "
+                               "or a resource limit)" + (": " + " / ".join(t[:200] for t in tail) if tail else "")}
+        except answers.ProtocolError as exc:
+            return {"status": "error", "message": f"the submission sent something that is not its answers ({exc})"}
+        if message.get("kind") != "answers" or not isinstance(message.get("answers"), dict):
+            return {"status": "error", "message": "the submission sent something that is not its answers"}
+        decoder = answers.Decoder(call=channel.call)
+        env = {}
+        for name in names:
+            if name in message["answers"]:
+                env[name] = decoder.decode(message["answers"][name])
+        questions = run_tests(tests, env)
+        errors = message.get("cell_errors")
+        errors = [str(e)[:300] for e in errors[:20]] if isinstance(errors, list) else []
+        return {"status": "graded", "questions": questions, "cell_errors": errors}
+    finally:
+        if process is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+            process.kill()
+            process.wait()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lecture_utils.judge",
+                                     description="grade one submission (the notebook on standard input); "
+                                                 "used by `lecture-utils grade`")
+    parser.add_argument("exercise")
+    parser.add_argument("autograder")
+    parser.add_argument("--data")
+    parser.add_argument("--no-sandbox", action="store_true")
+    args = parser.parse_args(argv)
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything else printed goes to stderr, never into the result
+    notebook_text = sys.stdin.read()
+    try:
+        result = judge(notebook_text, args.exercise, Path(args.autograder), sandboxed=not args.no_sandbox,
+                       data_dir=args.data)
+    except BaseException as exc:  # noqa: BLE001 -- reported, never a traceback instead of a result
+        result = {"status": "error", "message": f"the grader failed: {type(exc).__name__}: {exc}"}
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,392 @@
+"""Attacks on `lecture-utils grade`, each in a submission, all in one batch with
+honest submissions.
+
+Every attack is a submission of exercise 05 that answers nothing (the
+exercise's metadata and one cell: the attack), so any point it gets is forged. Where the attack can report
+what it managed (files it read or wrote, connections, processes), it puts
+that in an answer, so the grade's message shows it. After the batch: each
+attack has 0 points, nothing exists outside the sandboxes that an attack
+wrote, no process is left, and the honest submissions have their exact
+points. Needs bubblewrap (`.ci/run` installs it); about two minutes on two cores.
+"""
+import copy
+import csv
+import json
+import os
+import socket
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from lecture_utils import exercises, grading, sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "05_gradient_clipping"
+OTHER = "01_vanishing_gradients"
+TOKEN = f"PWNED-{uuid.uuid4().hex[:8]}"
+HOME = os.path.expanduser("~")
+
+
+def _code_cell(source):
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None,
+            "id": uuid.uuid4().hex[:8]}
+
+
+# Each attack: the cell's source (with @NAMES@ filled in below) and what must be
+# true of its rows: the TOTAL status (any graded status if None) and texts its
+# questions' messages must hold (proof that the attack ran and what it got).
+ATTACKS = {
+    "patch_checks": ("""
+import lecture_utils.checks as checks
+def nothing(*args, **kwargs):
+    return None
+for name in dir(checks):
+    if name.startswith("expect") or name == "fail":
+        setattr(checks, name, nothing)
+class Never(Exception):
+    pass
+checks.Incorrect = checks.NotAnswered = Never
+""", None, {}),
+    "patch_numpy": ("""
+import numpy as np
+np.allclose = lambda *a, **k: True
+np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
+np.array_equal = lambda *a, **k: True
+np.asarray = lambda x, *a, **k: np.array(0.0)
+""", None, {}),
+    "patch_builtins": ("""
+import builtins
+builtins.isinstance = lambda *a: True
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+builtins.abs = lambda x: 0
+builtins.float = lambda *a: 0.0
+""", None, {}),
+    "patch_grading": ("""
+import lecture_utils.answers as answers, lecture_utils.inside as inside
+full = [{"name": f"q{i}", "score": 5, "possible": 5, "tests": []} for i in range(1, 6)]
+real = answers.write_message
+def forged(stream, message):
+    real(stream, dict(message, status="graded", questions=full, score=14, passed=True))
+answers.write_message = forged
+import otter.test_files.exception_test as et
+et.ExceptionTestFile.run = lambda self, env: None
+import lecture_utils.judge as judge
+judge.run_tests = lambda tests, env: full
+""", None, {}),
+    "forge_channel": ("""
+import json, os, struct
+full = [{"name": f"q{i}", "score": 5, "possible": 5, "tests": []} for i in range(1, 6)]
+for message in ({"kind": "answers", "answers": {}, "cell_errors": [], "status": "graded", "questions": full},
+                {"status": "graded", "questions": full}):
+    data = json.dumps(message).encode()
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            os.write(fd, struct.pack(">I", len(data)) + data)
+        except OSError:
+            pass
+os._exit(0)
+""", None, {}),
+    "garbage_channel": ("""
+import os
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        os.write(fd, b"\\xff\\xff\\xff\\x00 {\\"status\\": \\"graded\\"} " * 100)
+    except OSError:
+        pass
+""", None, {}),
+    "find_grader": ("""
+import os
+seen = []
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()
+        except OSError:
+            continue
+        if any(word in cmd for word in ("lecture_utils.judge", "pytest", "lecture-utils grade")):
+            seen.append(pid)
+by_value = f"seen [{','.join(seen)}]"
+""", "graded", {"q1": 'seen []'}),
+    "kill_everything": ("""
+import os, signal
+for pid in sorted((int(p) for p in os.listdir("/proc") if p.isdigit()), reverse=True):
+    if pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+os.kill(-1, signal.SIGKILL)
+""", None, {}),
+    "read_secrets": ("""
+import glob, os
+paths = [@AUTOGRADER@, @SOLUTION@, @ANSWERS@, @OTHER_SUBMISSION@, @CSV@, *@HOME_ENTRIES@, "/etc/shadow",
+         *glob.glob("/tmp/lecture-utils-*"), *glob.glob("/tmp/lecture-utils-*/*")]
+found = []
+for path in paths:
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            open(path, "rb").read(1)
+        found.append(path)
+    except OSError:
+        pass
+by_value = f"read [{','.join(found)}]"
+""", "graded", {"q1": 'read []'}),
+    "write_everywhere": ("""
+import os
+targets = [os.path.join(@HOME@, @TOKEN@), os.path.join(@SUBMISSIONS@, @TOKEN@), @CSV@,
+           os.path.join(@ROOT@, @TOKEN@), os.path.join(@LECTURE_UTILS@, @TOKEN@ + ".py"),
+           os.path.join(@SITE_PACKAGES@, "sitecustomize.py"), os.path.join(@TMP@, @TOKEN@)]
+wrote = []
+for path in targets:
+    try:
+        with open(path, "w") as f:
+            f.write("FORGED")
+        wrote.append(path)
+    except OSError:
+        pass
+by_value = f"wrote [{','.join(p for p in wrote if not p.startswith('/tmp/'))}]"
+""", "graded", {"q1": 'wrote []'}),
+    "network": ("""
+import socket
+connected = []
+for host, port in [("127.0.0.1", @PORT@), ("localhost", @PORT@)]:
+    try:
+        socket.create_connection((host, port), timeout=2).sendall(b"FORGED")
+        connected.append(f"{host}:{port}")
+    except OSError:
+        pass
+by_value = f"connected [{','.join(connected)}]"
+""", "graded", {"q1": 'connected []'}),
+    "fork_bomb": ("""
+import os, time
+forked = 0
+try:
+    while forked < 5000:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        forked += 1
+except OSError:
+    pass
+by_value = f"forked [{'stopped' if forked < 5000 else 'all'}]"
+""", "graded", {"q1": 'forked [stopped]'}),
+    "memory_hog": ("""
+chunks = []
+try:
+    for i in range(64):
+        chunks.append(bytearray(2**30))
+except MemoryError:
+    pass
+by_value = f"allocated [{'stopped' if len(chunks) < 8 else len(chunks)}]"
+del chunks
+""", "graded", {"q1": 'allocated [stopped]'}),
+    "output_flood": ("""
+import os, sys
+for i in range(100):
+    sys.stdout.write("x" * 10**6)
+    os.write(2, b"y" * 10**6)
+""", "graded", {}),
+    "sys_exit": ("import sys\nsys.exit(0)", "graded", {}),
+    "os_exit": ("import os\nos._exit(0)", "kernel died", {}),
+    "huge_answer": ("import numpy as np\nby_value = np.zeros(50_000_000)", "graded",
+                    {"q1": "the grader could not read by_value: an array of 400000000 bytes"}),
+    "lying_objects": ("""
+import numpy as np
+class Always(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    def __le__(self, other): return True
+    def __gt__(self, other): return True
+    def __ge__(self, other): return True
+    __hash__ = float.__hash__
+class Liar(np.ndarray):
+    def __eq__(self, other): return np.ones(np.shape(other), bool)
+by_value = by_norm = turn_degrees = Always(1.0)
+def clip_by_value(g, threshold):
+    return np.asarray(g, float).view(Liar)
+clip_by_norm = clip_by_value
+""", "graded", {}),
+    "loop_ignoring_alarm": ("""
+import signal
+def clip_by_value(g, threshold):
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    while True:
+        pass
+clip_by_norm = clip_by_value
+""", "graded", {"q2": "did not return within"}),
+    "other_exercise": (None, "graded", {}),   # the metadata claims exercise 01 (see below)
+}
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP server on this machine's loopback: the network attack must not reach it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    got, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                got.append(conn.recv(100))
+                conn.close()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], got
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, listener):
+    try:
+        sandbox.check()
+    except sandbox.SandboxUnavailable as exc:
+        pytest.fail(f"the sandbox cannot start here: {exc} (.ci/run installs bubblewrap)")
+    build = tmp_path_factory.mktemp("build")
+    built = {n: exercises.assign(ROOT / "solutions" / f"{n}.ipynb", build) for n in (NAME, OTHER)}
+    subs = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("grades") / "grades.csv"
+    blank = json.loads(built[NAME].student)
+    solution = json.loads(Path(built[NAME].solution_notebook).read_text())
+    import sysconfig
+
+    fill = {"@AUTOGRADER@": str(built[NAME].autograder_zip), "@SOLUTION@": str(ROOT / "solutions" / f"{NAME}.ipynb"),
+            "@ANSWERS@": str(ROOT / "tests" / "exercises" / f"{NAME}.py"),
+            "@OTHER_SUBMISSION@": str(subs / "honest_solution.ipynb"), "@CSV@": str(out), "@HOME@": HOME,
+            "@TOKEN@": TOKEN, "@SUBMISSIONS@": str(subs), "@ROOT@": str(ROOT),
+            "@LECTURE_UTILS@": str(ROOT / "lecture_utils"), "@SITE_PACKAGES@": sysconfig.get_paths()["purelib"],
+            "@TMP@": "/tmp", "@PORT@": str(listener[0]),
+            "@HOME_ENTRIES@": [os.path.join(HOME, n) for n in os.listdir(HOME) if n != ".pyenv"][:50]}
+    out.write_text("the instructor's earlier grades\n")  # graded with force=True: it must not leak
+    for name, (source, _, _) in ATTACKS.items():
+        nb = copy.deepcopy(blank)  # its metadata; only the attack's cell (the answers are blank: 0 points)
+        nb["cells"] = []
+        if source is None:  # other_exercise
+            nb["metadata"]["otter"]["assignment_name"] = OTHER
+            nb["cells"] = copy.deepcopy(blank["cells"])
+        else:
+            for key, value in fill.items():
+                source = source.replace(key, json.dumps(value) if key != "@PORT@" else value)
+            nb["cells"].append(_code_cell(source))
+        (subs / f"attack_{name}.ipynb").write_text(json.dumps(nb))
+    big = copy.deepcopy(blank)
+    big["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "big", "source": "x" * (100 * 2**20)})
+    (subs / "attack_big_notebook.ipynb").write_text(json.dumps(big))
+    (subs / "honest_solution.ipynb").write_text(json.dumps(solution))
+    (subs / "honest_blank.ipynb").write_bytes(built[NAME].student)
+    wrong = copy.deepcopy(solution)
+    for cell in wrong["cells"]:
+        if "def clip_by_norm" in "".join(cell["source"]):
+            cell["source"] = "".join(cell["source"]).replace("np.sqrt(np.sum(np.square(g)))", "np.sum(np.square(g))")
+    (subs / "honest_wrong.ipynb").write_text(json.dumps(wrong))
+    (subs / "honest_other_solution.ipynb").write_text(Path(built[OTHER].solution_notebook).read_text())
+
+    home_before = set(os.listdir(HOME))
+    outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
+                             jobs=2, force=True, say=print, progress_stream=sys.stdout)
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    by = {}
+    for row in rows:
+        by.setdefault(Path(row["submission"]).stem, {})[row["question"]] = row
+    return {"rows": by, "outcomes": outcomes, "subs": subs, "out": out, "built": built,
+            "home_before": home_before, "got": listener[1]}
+
+
+def test_the_batch_completes_with_every_submission(batch):
+    expected = {f"attack_{n}" for n in ATTACKS} | {"attack_big_notebook", "honest_solution", "honest_blank",
+                                                   "honest_wrong", "honest_other_solution"}
+    assert set(batch["rows"]) == expected
+    assert all(row["sandbox"] == grading.SANDBOXED for sub in batch["rows"].values() for row in sub.values())
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS) + ["big_notebook"])
+def test_every_attack_gets_no_point(batch, attack):
+    rows = batch["rows"][f"attack_{attack}"]
+    total = rows["TOTAL"]
+    forged = {q: r["points"] for q, r in rows.items() if q != "TOTAL" and r["points"] != "0"}
+    assert total["points"] == "0" and not forged, f"{attack} got points: {forged}, {total}"
+    status, says = ATTACKS[attack][1:] if attack in ATTACKS else ("invalid notebook", {})
+    if status:
+        assert total["status"] == status, total
+    for question, text in says.items():
+        assert text in rows[question]["message"], rows[question]["message"]
+
+
+def test_the_big_notebook_is_refused_before_it_runs(batch):
+    total = batch["rows"]["attack_big_notebook"]["TOTAL"]
+    assert total["status"] == "invalid notebook" and "the limit is 20 MB" in total["message"], total
+
+
+def test_honest_submissions_get_their_exact_points(batch):
+    rows = batch["rows"]
+    points = exercises.question_points(batch["built"][NAME].autograder_zip)
+    assert {q: rows["honest_solution"][q]["points"] for q in points} == {q: str(p) for q, p in points.items()}
+    assert rows["honest_solution"]["TOTAL"]["points"] == str(sum(points.values()))
+    assert rows["honest_blank"]["TOTAL"]["points"] == "0"
+    wrong = rows["honest_wrong"]
+    assert all(wrong[q]["points"] == str(p) for q, p in points.items() if q != "q2"), wrong
+    assert float(wrong["q2"]["points"]) < points["q2"] and "squared norm" in wrong["q2"]["message"], wrong["q2"]
+    other = exercises.question_points(batch["built"][OTHER].autograder_zip)
+    assert rows["honest_other_solution"]["TOTAL"]["points"] == str(sum(other.values()))
+    assert rows["attack_other_exercise"]["TOTAL"]["max"] == str(sum(other.values()))
+
+
+def test_nothing_was_written_outside_the_sandboxes(batch):
+    written = []
+    for folder in (Path(HOME), batch["subs"], ROOT, ROOT / "lecture_utils", Path("/tmp")):
+        written += [str(p) for p in folder.glob(f"*{TOKEN}*")]
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py"
+    assert not written and not site.exists(), written
+    assert "FORGED" not in batch["out"].read_text() and "earlier grades" not in batch["out"].read_text()
+    assert set(os.listdir(HOME)) <= batch["home_before"] | {".keras", ".cache"}, \
+        set(os.listdir(HOME)) - batch["home_before"]
+
+
+def test_no_connection_reached_this_machine(batch):
+    assert batch["got"] == []
+
+
+def test_no_process_is_left(batch):
+    psutil = pytest.importorskip("psutil")
+    left = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if "lecture_utils.inside" in cmd or "lecture_utils.judge" in cmd:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                left.append(cmd)
+    assert not left, left
+
+
+def test_grading_without_a_sandbox_needs_saying_so(tmp_path, monkeypatch):
+    """No bwrap: grade stops, saying what to install; --no-sandbox grades, and every row says so."""
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    sub = tmp_path / "blank.ipynb"
+    sub.write_bytes((ROOT / "exercises" / f"{NAME}.ipynb").read_bytes())
+    with pytest.raises(grading.GradingError, match="bubblewrap .* is not installed: install bubblewrap .*apt-get"):
+        grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
+                      say=lambda s: None)
+    assert not (tmp_path / "g.csv").exists()
+    grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
+                  sandboxed=False, say=lambda s: None)
+    with open(tmp_path / "g.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(row["sandbox"] == grading.UNSANDBOXED for row in rows)
+    assert [r["points"] for r in rows if r["question"] == "TOTAL"] == ["0"]

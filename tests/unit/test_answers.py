@@ -1,0 +1,173 @@
+"""The wire format between the sandbox and the judge (lecture_utils.answers):
+what crosses comes back equal, and whatever arrives malformed or oversized is
+an Unreadable answer that says why, never an error of the judge."""
+import base64
+import io
+import json
+import math
+import struct
+
+import numpy as np
+import pytest
+
+from lecture_utils import answers, inside, judge
+
+
+def cross(value, scratch=None):
+    encoder = answers.Encoder(scratch=str(scratch) if scratch else None)
+    node = json.loads(json.dumps(encoder.encode(value)))
+    return answers.Decoder().decode(node)
+
+
+@pytest.mark.parametrize("value", [None, Ellipsis, True, False, 0, -7, 10**40, 0.25, "σ′(z)", "",
+                                   [1, [2.5, "x"]], (1, (2,)), {"a": [1, 2], "b": {"c": None}}])
+def test_plain_values_cross_unchanged(value):
+    got = cross(value)
+    assert got == value and type(got) is type(value)
+
+
+def test_special_floats_cross():
+    assert math.isnan(cross(float("nan"))) and cross(float("inf")) == math.inf and cross(-math.inf) == -math.inf
+
+
+@pytest.mark.parametrize("value", [np.float32(0.5), np.int64(3), np.bool_(True), np.arange(6.0).reshape(2, 3),
+                                   np.array(2.0), np.array([True, False]), np.zeros((0, 3), np.uint8)])
+def test_numpy_values_keep_dtype_and_shape(value):
+    got = cross(value)
+    assert type(got) is type(value) and got.dtype == value.dtype and np.shape(got) == np.shape(value)
+    assert np.array_equal(got, value)
+
+
+def test_the_same_object_twice_is_one_object():
+    model_like = [1, 2]
+    encoder = answers.Encoder()
+    fn = lambda x: x  # noqa: E731
+    nodes = json.loads(json.dumps([encoder.encode(fn), encoder.encode(fn), encoder.encode(model_like)]))
+    decoder = answers.Decoder()
+    a, b, _ = (decoder.decode(n) for n in nodes)
+    assert a is b and isinstance(a, answers.RemoteFunction) and a.__name__ == "<lambda>"
+
+
+def test_other_objects_keep_their_type_name_only():
+    class Foo:
+        def __repr__(self):
+            return "Foo()"
+
+    got = cross(Foo())
+    assert type(got).__name__ == "Foo" and repr(got) == "Foo()" and not isinstance(got, answers.Unreadable)
+    assert type(cross(np.array(["a", "b"]))).__name__ == "ndarray"    # text arrays: not numbers
+    assert type(cross({1: "a"})).__name__ == "dict"                   # keys that are not text
+
+
+def test_oversized_values_are_unreadable_with_the_reason():
+    got = cross(np.zeros(answers.MAX_ARRAY_BYTES // 8 + 1))
+    assert isinstance(got, answers.Unreadable) and "the limit is" in got.why
+    assert isinstance(cross("x" * (answers.MAX_TEXT + 1)), answers.Unreadable)
+    nested = []
+    for _ in range(answers.MAX_DEPTH + 5):
+        nested = [nested]
+    assert isinstance(cross(nested), answers.Unreadable)
+
+
+@pytest.mark.parametrize("node", [
+    None, 3, [], {"t": "frobnicate"}, {"t": "int", "v": 3}, {"t": "int", "v": "9" * 5000},
+    {"t": "ndarray", "dtype": "|O", "shape": [1], "data": ""},
+    {"t": "ndarray", "dtype": "<f8", "shape": [3], "data": base64.b64encode(b"12345678").decode()},
+    {"t": "ndarray", "dtype": "<f8", "shape": [1], "data": "not base64!"},
+    {"t": "ref", "ref": "o99"}, {"t": "list", "v": [{"t": "bool", "v": 1}]},
+    {"t": "keras", "ref": "o1", "config": {"module": "os", "class_name": "system", "config": {}}},
+    {"t": "keras class", "module": "subprocess", "name": "Popen"},
+    {"t": "model", "ref": "o1", "archive": base64.b64encode(b"PK not a zip").decode()},
+])
+def test_malformed_answers_are_unreadable_never_an_error(node):
+    got = answers.Decoder().decode(node)
+    assert isinstance(got, answers.Unreadable) and got.why
+
+
+def test_messages_over_the_limit_or_not_json_are_refused():
+    with pytest.raises(answers.ProtocolError, match="the limit is"):
+        answers.read_message(io.BytesIO(struct.pack(">I", answers.MAX_MESSAGE + 1)))
+    with pytest.raises(answers.ProtocolError, match="not JSON"):
+        answers.read_message(io.BytesIO(struct.pack(">I", 3) + b"{{{"))
+    with pytest.raises(answers.ProtocolError, match="without a kind"):
+        answers.read_message(io.BytesIO(struct.pack(">I", 2) + b"{}"))
+    with pytest.raises(EOFError):
+        answers.read_message(io.BytesIO(struct.pack(">I", 10) + b"abc"))
+    stream = io.BytesIO()
+    answers.write_message(stream, {"kind": "answers", "answers": {"x": {"t": "int", "v": "1"}}})
+    stream.seek(0)
+    assert answers.read_message(stream)["answers"] == {"x": {"t": "int", "v": "1"}}
+
+
+def test_exceptions_cross_by_name_and_never_as_a_base_exception():
+    assert type(answers.raised("ValueError", "bad")) is ValueError
+    assert isinstance(answers.raised("RecursionError", "deep"), RecursionError)
+    mine = answers.raised("MyError", "oops")
+    assert type(mine).__name__ == "MyError" and isinstance(mine, Exception) and str(mine) == "oops"
+    for name in ("SystemExit", "KeyboardInterrupt", "GeneratorExit", "Incorrect"):
+        assert isinstance(answers.raised(name, ""), Exception)
+
+
+def test_functions_are_called_back_on_data_and_changes_in_place_come_back():
+    def double_in_place(g, out=None):
+        g *= 2
+        return g.sum()
+
+    encoder, inside_decoder = answers.Encoder(), answers.Decoder()
+
+    def call(fn, args, kwargs):
+        request = json.loads(json.dumps(judge.call_request(fn, args, kwargs)))
+        reply = json.loads(json.dumps(inside.answer_call(encoder, inside_decoder, request)))
+        return judge.take_reply(fn, args, reply)
+
+    fn = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(double_in_place))))
+    g, grads = np.array([1.0, 2.0]), [np.array([3.0])]
+    assert fn(g) == 6.0 and g.tolist() == [2.0, 4.0]            # the change the call made, made here
+    fn2 = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(
+        lambda gs: [x.__imul__(0) for x in gs]))))
+    fn2(grads)
+    assert grads[0].tolist() == [0.0]                            # in a list of arrays too
+
+    def raises(x):
+        raise KeyError("nope")
+
+    fn3 = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(raises))))
+    with pytest.raises(KeyError, match="nope"):
+        fn3(1)
+
+
+def test_keras_objects_and_models_are_rebuilt_from_keras_classes(tmp_path):
+    import keras
+
+    init = cross(keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal"))
+    assert isinstance(init, keras.initializers.VarianceScaling) and init.mode == "fan_out" and init.scale == 2.0
+    assert cross(keras.initializers.LecunUniform) is keras.initializers.LecunUniform
+
+    model_a = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="selu"),
+                                keras.layers.Dense(2, activation="softmax")])
+    model_b = keras.Sequential([keras.Input((4,)), model_a.layers[0], keras.layers.Dense(1, activation="sigmoid")])
+    model_b.layers[0].trainable = False
+    model_b.compile(loss=keras.losses.binary_crossentropy, optimizer=keras.optimizers.SGD(learning_rate=0.03))
+    encoder = answers.Encoder(scratch=str(tmp_path))
+    nodes = json.loads(json.dumps([encoder.encode(model_a), encoder.encode(model_b), encoder.encode(model_a)]))
+    decoder = answers.Decoder()
+    a, b, a_again = (decoder.decode(n) for n in nodes)
+    assert a is a_again and isinstance(b, keras.Model)
+    assert {id(v) for v in a.weights} & {id(v) for v in b.weights}     # the shared layer stays shared
+    assert not b.layers[0].trainable and b.layers[1].trainable and b.compiled
+    assert abs(float(keras.ops.convert_to_numpy(b.optimizer.learning_rate)) - 0.03) < 1e-7
+    x = np.ones((2, 4), "float32")
+    assert np.allclose(a.predict(x, verbose=0), model_a.predict(x, verbose=0))
+
+
+def test_a_model_with_a_class_of_the_notebook_is_not_rebuilt(tmp_path):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="Student")
+    class Sneaky(keras.layers.Layer):
+        def call(self, x):
+            return x
+
+    model = keras.Sequential([keras.Input((2,)), Sneaky()])
+    got = cross(model, tmp_path)
+    assert isinstance(got, answers.Unreadable) and "Sneaky" in got.why
