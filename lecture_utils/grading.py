@@ -308,6 +308,7 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
             finally:
                 with _RUNNING_LOCK:
                     _RUNNING.discard(process)
+                sandbox.remove_stage_dirs(process.pid)
         seconds = time.monotonic() - started
         if timed_out:
             message = (f"stopped after {timeout:g} s (the time limit): a cell that never finishes, "

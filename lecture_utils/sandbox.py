@@ -137,11 +137,20 @@ def _stage_dir() -> str:
         import atexit
         import tempfile
 
-        path = tempfile.mkdtemp(prefix="lecture-utils-sandbox-", dir="/tmp")  # not $TMPDIR: it may be private
+        # in /tmp, not $TMPDIR (which may be private); named after this process, for stage_dirs()
+        path = tempfile.mkdtemp(prefix=f"lecture-utils-sandbox-{os.getpid()}-", dir="/tmp")
         os.chmod(path, 0o755)
         _STAGE.append(path)
         atexit.register(lambda: shutil.rmtree(path, ignore_errors=True))
     return _STAGE[0]
+
+
+def remove_stage_dirs(pid: int) -> None:
+    """Remove the (empty) staging folders of process ``pid`` (a judge that was killed)."""
+    import glob
+
+    for path in glob.glob(f"/tmp/lecture-utils-sandbox-{int(pid)}-*"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _mounts(data_dir: str | None) -> list[tuple[str, str]]:
@@ -163,15 +172,14 @@ def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()
     if _supports("--disable-userns"):
         args += ["--disable-userns"]
     args += _system_binds()
+    # /tmp first: a venv or checkout under /tmp is bound on top of it, and stays visible
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp",
+             "--size", str(lim.scratch_bytes), "--perms", "0700", "--tmpfs", SCRATCH]
     for i, (source, target) in enumerate(_mounts(data_dir)):
         if os.getuid() == 0:  # bwrap runs as nobody: it binds the copies :func:`preexec` mounted for it
             source = f"{_stage_dir()}/{i}"
         args += ["--ro-bind", source, target]
-    if os.getuid() == 0:
-        _stage_dir()
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp",
-             "--size", str(lim.scratch_bytes), "--perms", "0700", "--tmpfs", SCRATCH]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SCRATCH, "TMPDIR": "/tmp",
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{SCRATCH}/.matplotlib", "KERAS_HOME": f"{SCRATCH}/.keras",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "LECTURE_SANDBOX": "1"}

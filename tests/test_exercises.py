@@ -387,6 +387,7 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     other["metadata"]["otter"]["assignment_name"] = "02_initialization"
     (subs / "other.ipynb").write_text(json.dumps(other))
     out = tmp_path / "grades.csv"
+    stages = set(Path("/tmp").glob("lecture-utils-sandbox-*"))
 
     grading.grade([subs / "loops.ipynb", subs / "other.ipynb"], out, solutions_dir=ROOT / "solutions",
                   build_dir=build_dir, timeout=8, exercise=NAME, say=lambda s: None)
@@ -401,3 +402,5 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     leftovers = [p for p in psutil.Process().children(recursive=True) if p.is_running()
                  and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, f"processes left running after the time limit: {leftovers}"
+    left = set(Path("/tmp").glob("lecture-utils-sandbox-*")) - stages
+    assert not left, f"the killed judge's staging folders are left: {left}"
