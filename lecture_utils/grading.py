@@ -274,7 +274,7 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
 
 
 def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, *,
-              sandboxed: bool = True, data_dir: str | None = None) -> Outcome:
+              sandboxed: bool = True, data_dir: str | None = None, master: Path | None = None) -> Outcome:
     """Grade one identified submission: a fresh judge process (which runs the
     notebook in the sandbox and decides the marks outside it), killed after
     ``timeout`` seconds with everything it started."""
@@ -291,6 +291,8 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
         cmd = [sys.executable, "-m", "lecture_utils.judge", sub.exercise, str(autograder_zip)]
         if data_dir:
             cmd += ["--data", str(data_dir)]
+        if master:
+            cmd += ["--setup", str(master)]
         if not sandboxed:
             cmd += ["--no-sandbox"]
         with open(log_path, "wb") as log:
@@ -448,7 +450,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         else:
             try:
                 outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout,
-                                    sandboxed=sandboxed, data_dir=data_dir)
+                                    sandboxed=sandboxed, data_dir=data_dir,
+                                    master=Path(solutions_dir).resolve() / f"{sub.exercise}.ipynb")
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))

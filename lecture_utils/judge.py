@@ -9,8 +9,9 @@ by :mod:`lecture_utils.grading`). It
    :mod:`lecture_utils.inside` and sends it the notebook and the names of the
    variables the tests take;
 3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
-   them (models with Keras's ``safe_mode``), and runs otter's test files on
-   them here, with this process's own ``lecture_utils.checks`` and NumPy;
+   them (models with Keras's ``safe_mode``), replaces the exercise's set-up
+   data (``X_batch``, ``y_train``, ...) by its own, computed from the solution
+   notebook's set-up cells, and runs otter's test files on them here, with this process's own ``lecture_utils.checks`` and NumPy;
    the submission's functions are called through the channel, on data;
 4. prints the result (one JSON object) on its standard output, which the
    sandbox cannot reach.
@@ -244,9 +245,31 @@ def run_tests(tests: list, env: dict) -> list[dict]:
     return questions
 
 
+def trusted_setup(master: Path, names: list[str]) -> dict:
+    """The exercise's own set-up data, computed here from the master
+    notebook's set-up cells (those before the first question): the values of
+    ``names`` they define (``X_batch``, ``y_train``, ...). The tests take these
+    from here, not from the submission, so a student who overwrites them is
+    still judged on the exercise's data."""
+    import nbformat
+
+    from .inside import is_otter_cell
+
+    namespace: dict = {"__name__": "__main__"}
+    for cell in nbformat.read(master, as_version=4).cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().upper().startswith("# BEGIN QUESTION"):
+            break
+        if cell.cell_type == "code" and not is_otter_cell(cell.source):
+            exec(compile(cell.source, f"{Path(master).name} (set-up)", "exec"), namespace)
+    return {n: namespace[n] for n in names if n in namespace and not callable(namespace[n])
+            and not isinstance(namespace[n], type(sys))}
+
+
 def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed: bool = True,
-          data_dir: str | None = None, limits: sandbox.Limits = sandbox.Limits()) -> dict:
-    """Run the submission in the sandbox and grade its answers here."""
+          data_dir: str | None = None, limits: sandbox.Limits = sandbox.Limits(),
+          master: Path | None = None) -> dict:
+    """Run the submission in the sandbox and grade its answers here (on the
+    set-up data of ``master``, the exercise's solution notebook, when given)."""
     private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
     process = None
     try:
@@ -273,6 +296,8 @@ def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed:
         channel.send({"kind": "run", "notebook": notebook_text, "filename": f"{exercise}.ipynb", "names": names})
         import keras  # noqa: F401 -- while the notebook runs (decoding models needs it)
 
+        trusted = trusted_setup(master, names) if master else {}
+
         try:
             message = channel.receive(timeout=None)
         except EOFError:
@@ -292,6 +317,7 @@ def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed:
         for name in names:
             if name in message["answers"]:
                 env[name] = decoder.decode(message["answers"][name])
+        env.update(trusted)
         questions = run_tests(tests, env)
         errors = message.get("cell_errors")
         errors = [str(e)[:300] for e in errors[:20]] if isinstance(errors, list) else []
@@ -325,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercise")
     parser.add_argument("autograder")
     parser.add_argument("--data")
+    parser.add_argument("--setup", help="the exercise's solution notebook: its set-up cells give the data the tests take")
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
     out = os.fdopen(os.dup(1), "w")
@@ -332,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     notebook_text = sys.stdin.read()
     try:
         result = judge(notebook_text, args.exercise, Path(args.autograder), sandboxed=not args.no_sandbox,
-                       data_dir=args.data)
+                       data_dir=args.data, master=Path(args.setup) if args.setup else None)
     except BaseException as exc:  # noqa: BLE001 -- reported, never a traceback instead of a result
         result = {"status": "error", "message": f"the grader failed: {type(exc).__name__}: {exc}"}
     out.write(json.dumps(result) + "\n")

@@ -404,3 +404,16 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     assert not leftovers, f"processes left running after the time limit: {leftovers}"
     left = set(Path("/tmp").glob("lecture-utils-sandbox-*")) - stages
     assert not left, f"the killed judge's staging folders are left: {left}"
+
+
+def test_the_autograder_zip_still_grades_with_otter_itself(built, tmp_path):
+    """What Gradescope and `otter grade` run: otter's own grading of the zip (no sandbox of ours)."""
+    from otter.run import main as otter_run
+
+    name = "05_gradient_clipping"
+    notebook = tmp_path / f"{name}.ipynb"
+    notebook.write_text(Path(built[name].solution_notebook).read_text())
+    results = otter_run(str(notebook), autograder=str(built[name].autograder_zip), output_dir=str(tmp_path),
+                        no_logo=True)
+    assert not results.has_catastrophic_failure(), results.catastrophic_error
+    assert results.total == results.possible == sum(built[name].points.values())

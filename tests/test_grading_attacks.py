@@ -26,6 +26,7 @@ from lecture_utils import exercises, grading, sandbox
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
 OTHER = "01_vanishing_gradients"
+SETUP = "06_transfer_learning"   # the attack on the set-up data is on this exercise
 TOKEN = f"PWNED-{uuid.uuid4().hex[:8]}"
 HOME = os.path.expanduser("~")
 
@@ -222,6 +223,12 @@ def clip_by_value(g, threshold):
 clip_by_norm = clip_by_value
 """, "graded", {"q2": "did not return within"}),
     "other_exercise": (None, "graded", {}),   # the metadata claims exercise 01 (see below)
+    # exercise 06, blank but for counts that are right for the data it swapped in
+    "overwrite_setup_data": ("""
+import numpy as np
+X_train, y_train = np.zeros((3, 28, 28)), np.array([0, 5, 6])
+n_train_A, n_train_B = 1, 2
+""", "graded", {"q2": "n_train_A = 1"}),
 }
 
 
@@ -258,7 +265,7 @@ def batch(tmp_path_factory, listener):
     except sandbox.SandboxUnavailable as exc:
         pytest.fail(f"the sandbox cannot start here: {exc} (.ci/run installs bubblewrap)")
     build = tmp_path_factory.mktemp("build")
-    built = {n: exercises.assign(ROOT / "solutions" / f"{n}.ipynb", build) for n in (NAME, OTHER)}
+    built = {n: exercises.assign(ROOT / "solutions" / f"{n}.ipynb", build) for n in (NAME, OTHER, SETUP)}
     subs = tmp_path_factory.mktemp("submissions")
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
     blank = json.loads(built[NAME].student)
@@ -279,6 +286,9 @@ def batch(tmp_path_factory, listener):
         if source is None:  # other_exercise
             nb["metadata"]["otter"]["assignment_name"] = OTHER
             nb["cells"] = copy.deepcopy(blank["cells"])
+        elif name == "overwrite_setup_data":
+            nb = json.loads(built[SETUP].student)
+            nb["cells"].append(_code_cell(source))
         else:
             for key, value in fill.items():
                 source = source.replace(key, json.dumps(value) if key != "@PORT@" else value)
@@ -321,6 +331,7 @@ def test_every_attack_gets_no_point(batch, attack):
     total = rows["TOTAL"]
     forged = {q: r["points"] for q, r in rows.items() if q != "TOTAL" and r["points"] != "0"}
     assert total["points"] == "0" and not forged, f"{attack} got points: {forged}, {total}"
+    assert total["max"] == {"other_exercise": "12", "overwrite_setup_data": "13", "big_notebook": ""}.get(attack, "14"), total
     status, says = ATTACKS[attack][1:] if attack in ATTACKS else ("invalid notebook", {})
     if status:
         assert total["status"] == status, total
