@@ -74,14 +74,16 @@ def _read_exactly(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_message(stream) -> dict:
-    """The next message. Raises EOFError when the channel is closed, and
-    ProtocolError when what arrives is not a message of this format."""
-    header = _read_exactly(stream, 4)
+def frame_length(header: bytes) -> int:
+    """The length a message's 4-byte header announces (ProtocolError past the limit)."""
     (length,) = struct.unpack(">I", header)
     if length > MAX_MESSAGE:
         raise ProtocolError(f"a message of {length} bytes (the limit is {MAX_MESSAGE})")
-    data = _read_exactly(stream, length)
+    return length
+
+
+def parse_message(data: bytes) -> dict:
+    """A message's body as a dict (ProtocolError if it is not one of this format)."""
     try:
         message = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -89,6 +91,13 @@ def read_message(stream) -> dict:
     if not isinstance(message, dict) or not isinstance(message.get("kind"), str):
         raise ProtocolError("a message without a kind")
     return message
+
+
+def read_message(stream) -> dict:
+    """The next message. Raises EOFError when the channel is closed, and
+    ProtocolError when what arrives is not a message of this format."""
+    length = frame_length(_read_exactly(stream, 4))
+    return parse_message(_read_exactly(stream, length))
 
 
 # --------------------------------------------------------------------------

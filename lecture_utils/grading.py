@@ -201,17 +201,6 @@ def identify(sub: Submission, known: list[str], expected: str | None = None) -> 
 
 
 # --------------------------------------------------------------------------
-# The worker: one submission, in its own process.
-
-def _prepare(sub: Submission) -> str:
-    """The notebook to run, as text: the exercise's name in its metadata
-    (whatever the student's copy says is kept out of the decision: the judge
-    grades it as ``sub.exercise``)."""
-    nb = sub.notebook if sub.notebook is not None else _read_notebook(sub.path)
-    return json.dumps(nb, ensure_ascii=False)
-
-
-# --------------------------------------------------------------------------
 # Running the worker under a time limit.
 
 _RUNNING: set = set()  # the worker processes running now (killed on Ctrl-C)
@@ -279,7 +268,7 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
     notebook in the sandbox and decides the marks outside it), killed after
     ``timeout`` seconds with everything it started."""
     started = time.monotonic()
-    notebook_text = _prepare(sub)
+    notebook_text = json.dumps(sub.notebook, ensure_ascii=False)  # read (and checked) by identify()
     with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
         log_path = Path(tmp) / "log.txt"
         env = dict(os.environ)

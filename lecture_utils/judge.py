@@ -11,7 +11,8 @@ by :mod:`lecture_utils.grading`). It
 3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
    them (models with Keras's ``safe_mode``), replaces the exercise's set-up
    data (``X_batch``, ``y_train``, ...) by its own, computed from the solution
-   notebook's set-up cells, and runs otter's test files on them here, with this process's own ``lecture_utils.checks`` and NumPy;
+   notebook's set-up cells, and runs otter's test files on them here, with
+   this process's own ``lecture_utils.checks`` and NumPy;
    the submission's functions are called through the channel, on data;
 4. prints the result (one JSON object) on its standard output, which the
    sandbox cannot reach.
@@ -29,7 +30,6 @@ import os
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -38,7 +38,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import answers, sandbox
+from . import answers, exercises, sandbox
+from .inside import CALL_TIME_LIMIT, is_otter_cell
 
 CALL_GRACE = 5.0        # seconds past the sandbox's own call limit before the judge gives up on it
 STDERR_KEPT = 20_000     # characters of the sandbox's stderr kept for the report
@@ -68,18 +69,10 @@ class Channel:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if len(self.buffer) >= 4:
-                (length,) = struct.unpack(">I", self.buffer[:4])
-                if length > answers.MAX_MESSAGE:
-                    raise answers.ProtocolError(f"a message of {length} bytes (the limit is {answers.MAX_MESSAGE})")
+                length = answers.frame_length(self.buffer[:4])
                 if len(self.buffer) >= 4 + length:
                     data, self.buffer = self.buffer[4:4 + length], self.buffer[4 + length:]
-                    try:
-                        message = json.loads(data.decode("utf-8"))
-                    except (UnicodeDecodeError, ValueError) as exc:
-                        raise answers.ProtocolError(f"a message that is not JSON ({exc})") from None
-                    if not isinstance(message, dict) or not isinstance(message.get("kind"), str):
-                        raise answers.ProtocolError("a message without a kind")
-                    return message
+                    return answers.parse_message(data)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TimeoutError
@@ -101,7 +94,7 @@ class Channel:
             raise RuntimeError(self.dead)
         while self.pending:  # the reply to a call the checks stopped waiting for
             try:
-                self.receive(timeout=inside_limit() + CALL_GRACE)
+                self.receive(timeout=CALL_TIME_LIMIT + CALL_GRACE)
             except (EOFError, TimeoutError, answers.ProtocolError):
                 self.stop()
                 self._die("the submission stopped answering (a call that never returned)")
@@ -109,10 +102,10 @@ class Channel:
         self.send(call_request(fn, args, kwargs))
         self.pending += 1
         try:
-            reply = self.receive(timeout=inside_limit() + CALL_GRACE)
+            reply = self.receive(timeout=CALL_TIME_LIMIT + CALL_GRACE)
         except TimeoutError:
             self.stop()
-            self._die(f"{fn.__name__} did not return within {inside_limit() + CALL_GRACE:g} s")
+            self._die(f"{fn.__name__} did not return within {CALL_TIME_LIMIT + CALL_GRACE:g} s")
         except EOFError:
             self.stop()
             self._die(f"the submission's sandbox ended while running {fn.__name__} "
@@ -149,7 +142,7 @@ def take_reply(fn: answers.RemoteFunction, args: tuple, reply: dict):
     if kind == "raised":
         raise answers.raised(str(reply.get("type", "Exception")), str(reply.get("message", "")))
     if kind == "timeout":
-        raise TimeoutError(f"{fn.__name__} did not return within {inside_limit():g} s")
+        raise TimeoutError(f"{fn.__name__} did not return within {CALL_TIME_LIMIT:g} s")
     raise RuntimeError(f"the submission answered a call with {str(kind)[:40]!r}")
 
 
@@ -168,24 +161,12 @@ def _copy_back(before, after, depth: int = 0) -> None:
             _copy_back(b, a, depth + 1)
 
 
-def inside_limit() -> float:
-    from .inside import CALL_TIME_LIMIT
-
-    return CALL_TIME_LIMIT
-
-
 def _drain(stream, kept: list) -> None:
     """Read the sandbox's stderr to the end, keeping only its last characters."""
     tail = b""
     for chunk in iter(lambda: stream.read(65536), b""):
         tail = (tail + chunk)[-STDERR_KEPT:]
     kept.append(tail.decode("utf-8", "replace"))
-
-
-def _question_order(name: str):
-    from .exercises import _question_order as order
-
-    return order(name)
 
 
 def load_tests(autograder_zip: Path, folder: Path) -> list:
@@ -200,7 +181,7 @@ def load_tests(autograder_zip: Path, folder: Path) -> list:
                 path = folder / Path(member).name
                 path.write_bytes(zf.read(member))
                 tests.append(create_test_file(str(path), NBMetadataConfig()))
-    return sorted(tests, key=lambda t: _question_order(t.name))
+    return sorted(tests, key=lambda t: exercises._question_order(t.name))
 
 
 def test_parameters(tests: list) -> list[str]:
@@ -252,8 +233,6 @@ def trusted_setup(master: Path, names: list[str]) -> dict:
     from here, not from the submission, so a student who overwrites them is
     still judged on the exercise's data."""
     import nbformat
-
-    from .inside import is_otter_cell
 
     namespace: dict = {"__name__": "__main__"}
     for cell in nbformat.read(master, as_version=4).cells:

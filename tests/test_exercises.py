@@ -16,7 +16,6 @@ import copy
 import csv
 import importlib.util
 import json
-import re
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import nbformat
 import pytest
 
 from lecture_utils import cli, exercises, grading, judge
+from lecture_utils.inside import is_otter_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = exercises.solution_notebooks(ROOT / "solutions")
@@ -57,17 +57,12 @@ def _answers(name):
     return module
 
 
-def _is_otter_cell(source):
-    return source.lstrip().startswith("# Initialize Otter") or re.fullmatch(
-        r"\s*(grader\.check(_all)?\([^)]*\)\s*)+", source) is not None
-
-
 def _run_notebook(path):
     """Run a notebook's code cells in this process (not otter's own cells) and
     return its variables. A cell that raises fails the test."""
     env = {"__name__": "__main__"}
     for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type == "code" and not _is_otter_cell(cell.source):
+        if cell.cell_type == "code" and not is_otter_cell(cell.source):
             exec(compile(cell.source, f"{Path(path).name}, cell {i}", "exec"), env)
     return env
 
