@@ -3,6 +3,8 @@
 #   make test   the same set-up, then the whole test suite (fast profile,
 #               TensorFlow; then the unit tests and notebooks again under JAX)
 #   make execute  re-run the notebooks in the full profile and save their outputs
+#               (the explorers' outputs keep their picture, not the widget: tools/explorer_pictures.py)
+#   make explorer-pictures  re-run only the explorer cells (and what they need), full profile
 #   make exercises  generate exercises/ and build/autograder/ from solutions/
 #               (lecture-utils build-exercises; FORCE=1 replaces edited exercise notebooks)
 #   make bench  run every notebook (full and fast profiles, TF and JAX) and write
@@ -18,7 +20,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: venv lab test execute exercises bench clean
+.PHONY: venv lab test execute explorer-pictures exercises bench clean
 
 venv: $(STAMP)
 
@@ -40,6 +42,10 @@ execute: $(STAMP)
 	  LECTURE_PROFILE=full $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 "$$nb" || exit 1; \
 	done
+	$(PY) tools/explorer_pictures.py --strip notebooks/*.ipynb
+
+explorer-pictures: $(STAMP)
+	$(PY) tools/explorer_pictures.py --refresh notebooks/*.ipynb
 
 exercises: $(STAMP)
 	$(VENV)/bin/lecture-utils build-exercises $(if $(FORCE),--force,)

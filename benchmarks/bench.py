@@ -114,8 +114,9 @@ def startup() -> dict:
         "import time, sys, json; t = time.perf_counter(); import lecture_utils, lecture_utils.profile, "
         "lecture_utils.results; print(json.dumps([time.perf_counter() - t, 'keras' in sys.modules]))"))
         for _ in range(3)]
-    load = ("import time; from lecture_utils.data import load_fashion_mnist; t = time.perf_counter(); "
-            "load_fashion_mnist('full', allow_download=False); print(time.perf_counter() - t)")
+    load = ("import time; from lecture_utils.data import load_fashion_mnist; "
+            "from lecture_utils.profile import get_profile; t = time.perf_counter(); "
+            "load_fashion_mnist(get_profile('full'), allow_download=False); print(time.perf_counter() - t)")
     with tempfile.TemporaryDirectory() as cache:
         first = float(_python(load, {"XDG_CACHE_HOME": cache}))
         cached = min(float(_python(load, {"XDG_CACHE_HOME": cache})) for _ in range(2))
@@ -249,16 +250,52 @@ def render(data: dict) -> str:
     L.append(f"| **all** | {full_total} | — | {fast_tf_total} | {fast_jax_total} |")
     L.append("")
 
-    L += ["## Widget latency", "",
-          "Each explorer's compute function, and compute + drawing the figure (Agg, as the inline backend "
-          f"does), over a sweep of its controls; target p95 under {TARGETS['latency_p95']:.0f} ms. "
+    L += ["## Explorers", "",
+          "### On screen, in JupyterLab and headless Chromium", ""]
+    browser = data.get("browser")
+    if browser:
+        t = browser["targets"]
+        L += [f"`benchmarks/browser_latency.py` (the measurement `tests/test_browser.py` asserts on), this tree "
+              f"(commit {browser['commit']}) and the explorers before they were rebuilt (commit "
+              f"{browser['old_commit']}: a new figure per change through `interactive_output`) one after the "
+              f"other in one run, {browser['cpus']} cores, load average at the end {browser['load_average_1min']}. "
+              f"One step: {browser['changes']} changes of the first slider after 3 warm-up ones, from the input "
+              "event to the new figure painted. Drag: 20 steps in one second; when the last frame was painted "
+              f"after the last step. Targets: median ≤ {t['median_s']} s, p95 ≤ {t['p95_s']} s, drag ≤ "
+              f"{t['settle_s']} s.", "",
+              "| explorer | slider | median, now (s) | p95, now (s) | median, before (s) | p95, before (s) | "
+              "drag, now (s) | drag, before (s) | frames in the drag, now / before |",
+              "|---|---|---|---|---|---|---|---|---|"]
+        old = {r["notebook"]: r for r in browser.get("old", [])}
+
+        def flag(value, target):
+            return f"{value:.3f}" + ("" if value <= target else " ⚠")
+
+        for r in browser["new"]:
+            o = old.get(r["notebook"])
+            L.append(f"| {r['notebook']} | {r['control']['label']} | {flag(r['median_s'], t['median_s'])} | "
+                     f"{flag(r['p95_s'], t['p95_s'])} | "
+                     + (f"{o['median_s']:.3f} | {o['p95_s']:.3f} | " if o else "— | — | ")
+                     + f"{flag(r['drag']['settle_s'], t['settle_s'])} | "
+                     + (f"{o['drag']['settle_s']:.3f} | " if o else "— | ")
+                     + f"{r['drag']['frames']} / {o['drag']['frames'] if o else '—'} |")
+    else:
+        L.append("Not measured yet: `.venv/bin/python benchmarks/browser_latency.py`.")
+    L += ["", "### In the kernel", "",
+          f"Each explorer's compute function, and compute + a frame, over a sweep of its controls, by the old "
+          f"path (a new figure per change, saved with `bbox_inches=\"tight\"`, as the inline backend did) and "
+          f"the new one (the persistent figure: artists updated, background restored, changed artists drawn; "
+          f"`benchmarks/widget_latency.py`), side by side in one run. "
           f"Load average (1 min) when measured: {data.get('latency_load_average_1min', '?')}.", "",
-          "| explorer | settings | compute p50 (ms) | compute p95 (ms) | + draw p50 (ms) | + draw p95 (ms) |",
-          "|---|---|---|---|---|---|"]
+          "| explorer | settings | compute p50 (ms) | compute p95 (ms) | new figure p50 (ms) | new figure p95 (ms) "
+          "| live frame p50 (ms) | live frame p95 (ms) |",
+          "|---|---|---|---|---|---|---|---|"]
     for r in data.get("latency", []):
         flag = " ⚠" if r["total_p95"] > TARGETS["latency_p95"] else ""
+        old_p50 = f"{r['old_p50']:.0f}" if "old_p50" in r else "—"
+        old_p95 = f"{r['old_p95']:.0f}" if "old_p95" in r else "—"
         L.append(f"| {r['explorer']} | {r['settings']} | {r['compute_p50']:.0f} | {r['compute_p95']:.0f} | "
-                 f"{r['total_p50']:.0f} | {r['total_p95']:.0f}{flag} |")
+                 f"{old_p50} | {old_p95} | {r['total_p50']:.0f} | {r['total_p95']:.0f}{flag} |")
     s = data.get("startup")
     L += ["", "## Start-up", ""]
     if s:
@@ -298,6 +335,8 @@ def main(argv=None) -> int:
     parser.add_argument("--report-only", action="store_true", help="run nothing; rebuild the report")
     parser.add_argument("--no-report", action="store_true", help="run the notebooks only")
     parser.add_argument("--gpu", type=Path, default=None, help="a run folder from a GPU machine")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not run benchmarks/browser_latency.py (its last results are still reported)")
     args = parser.parse_args(argv)
 
     for run in args.runs:
@@ -315,6 +354,16 @@ def main(argv=None) -> int:
     if args.no_report:
         return 0
     data = {"machine": machine(), **collect(args.out, RUNS, args.gpu)}
+    previous = ROOT / "benchmarks" / "report.json"
+    if args.report_only and previous.exists():  # runs not in --out: keep those of the committed report
+        for run, value in json.loads(previous.read_text()).get("runs", {}).items():
+            data["runs"].setdefault(run, value)
+    browser = ROOT / "benchmarks" / "browser_latency.json"
+    if not args.report_only and not args.no_browser:
+        print("[bench] explorers in the browser ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "browser_latency.py")], check=True)
+    if browser.exists():
+        data["browser"] = json.loads(browser.read_text())
     print("[bench] widget latency ...", flush=True)
     data["latency"] = latency()
     data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)

@@ -3,7 +3,7 @@
 One module per concern (see docs): ``data`` (Fashion-MNIST, verified),
 ``profile`` (full/fast, seeding, environment report), ``grads`` (per-layer
 gradients on any Keras backend), ``diagnostics`` (per-layer statistics),
-``plots`` (figures), ``widgets`` (the interactive explorers), ``transfer``
+``plots`` (figures), ``explorers`` (the interactive explorers), ``transfer``
 (model B on A, the freeze-then-unfreeze recipe, the transfer grid),
 ``results`` (headline results recorded for the reproduction report),
 ``checks`` (the comparisons the exercises' tests make), ``exercises`` and

@@ -316,7 +316,8 @@ def load_fashion_mnist(profile=None, allow_download: bool = True) -> FashionMNIS
     test images are the test set. Pixels are scaled to [0, 1].
 
     Args:
-        profile: a :class:`lecture_utils.profile.Profile` (or its name). When
+        profile: a :class:`lecture_utils.profile.Profile` (``get_profile(name)``; this
+            module does not import that one: imports run profile -> data). When
             given, each split is cut to the profile's size by a stratified
             random subset (same classes in the same proportions). ``None``
             gives the full splits.
@@ -335,8 +336,10 @@ def load_fashion_mnist(profile=None, allow_download: bool = True) -> FashionMNIS
     X_train, y_train = X_full[:-N_VALID], y_full[:-N_VALID]
     X_valid, y_valid = X_full[-N_VALID:], y_full[-N_VALID:]
     if profile is not None:
-        from .profile import get_profile
-        p = get_profile(profile) if isinstance(profile, str) else profile
+        if not all(hasattr(profile, n) for n in ("n_train", "n_valid", "n_test")):
+            raise TypeError(f"profile must be a lecture_utils.profile.Profile, e.g. get_profile('fast'); "
+                            f"got {profile!r}")
+        p = profile
         i = stratified_indices(y_train, min(p.n_train, len(y_train)), seed=1)
         X_train, y_train = X_train[i], y_train[i]
         i = stratified_indices(y_valid, min(p.n_valid, len(y_valid)), seed=2)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -185,8 +187,9 @@ class LabServer:
     browser never touches the committed notebooks. Kernels get the fast
     profile and TensorFlow. Use as a context manager: it always stops."""
 
-    def __init__(self, notebooks: Path, workdir: Path, start_timeout: float = 120):
+    def __init__(self, notebooks: Path, workdir: Path, start_timeout: float = 120, env: dict | None = None):
         self.notebooks, self.workdir, self.start_timeout = notebooks, workdir, start_timeout
+        self.extra_env = dict(env or {})
         self.port, self.token = free_port(), os.urandom(16).hex()
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = workdir / "root"
@@ -222,6 +225,7 @@ class LabServer:
             JUPYTERLAB_WORKSPACES_DIR=str(self.workdir / "workspaces"),
             IPYTHONDIR=str(self.workdir / "ipython"),
         )
+        env.update(self.extra_env)
         return env
 
     def __enter__(self):
@@ -321,13 +325,220 @@ class LabServer:
 # ---------------------------------------------------------------------------
 # Driving a notebook in the page.
 
+PAGE_TIMEOUT_S = 60      # JupyterLab loads, the kernel starts
+CELL_TIMEOUT_S = 300     # one cell runs
+WIDGET_TIMEOUT_S = 60    # the explorer and its first figure appear
+CHANGE_TIMEOUT_S = 30    # the figure is redrawn after a control change
+
+
+class DriverError(AssertionError):
+    """The page did not do what a reader would see it do (the message says what)."""
+
+
+def wait(condition, timeout: float, what, interval: float = 0.05):
+    """Poll ``condition()`` until it returns something truthy; raise
+    DriverError after ``timeout`` s with ``what()``, the state at that moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise DriverError(f"timed out after {timeout:.0f} s: {what()}")
+        time.sleep(interval)
+
+
+def outputs_text(cell) -> str:
+    return cell.locator(".jp-Cell-outputArea").inner_text()
+
+
+def open_notebook(page, lab, explorer: Explorer, folder: str = "notebooks"):
+    """Open ``explorer``'s notebook in JupyterLab; wait for its cells and kernel."""
+    rel = f"{folder}/{explorer.notebook.name}"
+    page.goto(f"{lab.url}/lab/workspaces/browser-test-{explorer.name}/tree/{rel}?token={lab.token}")
+    n_cells = len(nbformat.read(lab.root / rel, as_version=4).cells)  # the copy it serves
+    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    wait(lambda: cells.count() == n_cells, PAGE_TIMEOUT_S,
+         lambda: f"JupyterLab did not show the {n_cells} cells of {rel} (shows {cells.count()})", 0.2)
+    wait(lambda: lab.kernel_state(rel) == "idle", PAGE_TIMEOUT_S,
+         lambda: f"the kernel of {rel} did not start (state {lab.kernel_state(rel)!r})\n{lab.log_tail()}", 0.2)
+    return rel, cells
+
+
+def run_cell(page, cells, index: int, lab, rel: str) -> str:
+    """Run cell ``index`` (Ctrl+Enter) and wait for it; its output text."""
+    cell = cells.nth(index)
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Control+Enter")
+    prompt = cell.locator(".jp-InputPrompt").first
+    wait(lambda: re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()), CELL_TIMEOUT_S,
+         lambda: f"cell {index} of {rel} did not finish (prompt {prompt.inner_text().strip()!r}, "
+                 f"kernel {lab.kernel_state(rel)!r})\n{lab.log_tail()}", 0.2)
+    text = outputs_text(cell)
+    if TRACEBACK in text:
+        raise DriverError(f"cell {index} of {rel} shows a traceback:\n{text[-3000:]}")
+    return text
+
+
+def wait_for_widget(cell, rel: str):
+    """Wait until the explorer in ``cell`` shows its figure."""
+    def rendered():
+        text = outputs_text(cell)
+        if "Error displaying widget" in text or TRACEBACK in text:
+            raise DriverError(f"the explorer in {rel} failed to render:\n{text[-3000:]}")
+        if "Loading widget" in text:
+            return False
+        return cell.locator(FIGURE_SELECTOR).count() > 0
+
+    wait(rendered, WIDGET_TIMEOUT_S, lambda: f"the explorer in {rel} did not show its figure; its output "
+                                             f"reads:\n{outputs_text(cell)[-2000:]!r}", 0.2)
+
+
+def settle(lab, rel: str, cell=None, quiet: float = 0.3):
+    """Wait until the kernel has handled every message, the explorer (if it
+    has a status line) shows its exact result, and the figure is quiet: the
+    next change's frame cannot be one still coming from this one."""
+    wait(lambda: lab.kernel_state(rel) == "idle", CHANGE_TIMEOUT_S,
+         lambda: f"the kernel of {rel} stays {lab.kernel_state(rel)!r}", 0.1)
+    if cell is not None and status_state(cell) is not None:
+        wait(lambda: status_state(cell)["kind"] == "exact", CHANGE_TIMEOUT_S,
+             lambda: f"the explorer in {rel} still shows {status_state(cell)}", 0.05)
+    time.sleep(quiet)
+
+
+def _press(page, area, control: dict):
+    """One step of ``control``: an arrow key on the focused slider (toward the
+    other end when at the maximum), the next option of a drop-down, a click on
+    a check box."""
+    if control["kind"] == "slider":
+        handle = area.locator(".noUi-target:not([disabled]) .noUi-handle").first
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    elif control["kind"] == "dropdown":
+        select = area.locator(".widget-dropdown select:not([disabled])").first
+        n, i = select.evaluate("s => [s.options.length, s.selectedIndex]")
+        select.select_option(index=(i + 1) % n)
+    else:
+        area.locator(".widget-checkbox input[type=checkbox]:not([disabled])").first.click()
+
+
+def change_once(page, cell, control: dict, rel: str) -> float:
+    """Change ``control`` once; the seconds from the input event until the
+    new figure is painted."""
+    area = cell.locator(".jp-Cell-outputArea")
+    cell.evaluate(ARM_CHANGE_JS)
+    _press(page, area, control)
+    try:
+        page.wait_for_function("() => window.__explorerChange.t1 !== null || window.__explorerChange.error !== null",
+                               timeout=CHANGE_TIMEOUT_S * 1000, polling="raf")
+    except Exception:  # playwright's TimeoutError
+        raise DriverError(f"the figure in {rel} did not change within {CHANGE_TIMEOUT_S} s after "
+                          f"{control['kind']} {control['label']!r} changed; the explorer reads:\n"
+                          f"{outputs_text(cell)[-2000:]}") from None
+    state = page.evaluate("() => window.__explorerChange")
+    if state["error"] is not None:
+        raise DriverError(f"the explorer in {rel} raised after {control['kind']} {control['label']!r} "
+                          f"changed:\n{state['error'][-3000:]}")
+    if state["t0"] is None:
+        raise DriverError(f"no input event reached the page for {control['label']!r}")
+    return (state["t1"] - state["t0"]) / 1000
+
+
+def drag(page, cell, control: dict, rel: str, steps: int = 20, seconds: float = 1.0,
+         quiet: float = 1.5) -> dict:
+    """``steps`` one-step changes spread over ``seconds`` (a drag), then quiet:
+    when the last frame was painted after the last input event, how many
+    frames were painted in all, and the status line at the end (new explorers
+    only)."""
+    area = cell.locator(".jp-Cell-outputArea")
+    cell.evaluate(ARM_DRAG_JS)
+    start = time.monotonic()
+    for i in range(steps):  # on a clock: a key press itself takes tens of ms
+        time.sleep(max(0.0, start + i * seconds / steps - time.monotonic()))
+        _press(page, area, control)
+    time.sleep(quiet)
+    state = page.evaluate("() => window.__explorerDrag")
+    if state["error"] is not None:
+        raise DriverError(f"the explorer in {rel} raised during a drag:\n{state['error'][-3000:]}")
+    if not state["paints"] or state["lastInput"] is None:
+        raise DriverError(f"no frame was painted in {rel} during a drag of {control['label']!r}")
+    last_paint = max(state["paints"])
+    return {"settle_s": max(0.0, (last_paint - state["lastInput"]) / 1000), "frames": len(state["paints"]),
+            "steps": steps, "status": json.loads(state["status"]) if state["status"] else None}
+
+
+def measure_explorer(page, lab, explorer: Explorer, screenshots: Path | None = None, n_changes: int = 20,
+                     warmup: int = 3, folder: str = "notebooks") -> dict:
+    """Open the explorer's notebook, run the cells it needs, and time it as a
+    student would use it: ``warmup`` one-step changes, then ``n_changes``
+    timed ones (input event to new frame painted, each after the previous one
+    has settled), then a drag of 20 steps in one second. Screenshots of the
+    explorer before and after go to ``screenshots`` (if given)."""
+    started = time.monotonic()
+    rel, cells = open_notebook(page, lab, explorer, folder)
+    profile = None
+    for index in explorer.run:
+        text = run_cell(page, cells, index, lab, rel)
+        profile = profile or re.search(r"Profile\s*: (\w+)", text)
+    if profile is not None and profile.group(1) != "fast":
+        raise DriverError(f"{rel} runs in the {profile.group(1)} profile")
+    ran = time.monotonic() - started
+    cell = cells.nth(explorer.cell)
+    wait_for_widget(cell, rel)
+    settle(lab, rel, cell)
+    area = cell.locator(".jp-Cell-outputArea")
+    if screenshots:
+        area.screenshot(path=f"{screenshots / explorer.name}-before.png")
+    control = area.evaluate(FIND_CONTROL_JS)
+    if not control:
+        raise DriverError(f"the explorer in {rel} has no enabled slider, drop-down or check box")
+    latencies = []
+    for i in range(warmup + n_changes):
+        seconds = change_once(page, cell, control, rel)
+        if i >= warmup:
+            latencies.append(seconds)
+        settle(lab, rel, cell)
+    dragged = drag(page, cell, control, rel)
+    settle(lab, rel, cell)
+    final = status_state(cell)
+    if screenshots:
+        area.screenshot(path=f"{screenshots / explorer.name}-after.png")
+    ordered = sorted(latencies)
+    return {"notebook": explorer.name, "function": explorer.function, "control": control,
+            "latencies_s": latencies, "median_s": statistics.median(latencies),
+            "p95_s": ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)],
+            "drag": dragged, "final_status": final, "slider": slider_value(cell),
+            "cells_s": ran, "total_s": time.monotonic() - started}
+
+
+def status_state(cell) -> dict | None:
+    """What the explorer's status line says is on screen (new explorers)."""
+    raw = cell.evaluate("(c) => { const s = c.querySelector('.explorer-status'); "
+                        "return s ? s.getAttribute('data-state') : null; }")
+    return json.loads(raw) if raw else None
+
+
+def slider_value(cell) -> str | None:
+    """The readout of the first enabled slider (what the student reads beside it)."""
+    return cell.evaluate("(c) => { const t = c.querySelector('.noUi-target:not([disabled])'); "
+                         "const box = t && t.closest('.widget-slider'); "
+                         "const r = box && box.querySelector('.widget-readout'); "
+                         "return r ? (r.value !== undefined && r.value !== '' ? r.value : r.textContent).trim() : null; }")
+
+
+# The figure of an explorer: the live image of lecture_utils.explorers, or the
+# image in the output widget of the explorers before them (ipywidgets.interactive_output).
+FIGURE_SELECTOR = "img.widget-image, .widget-output img"
+
 # Arms the measurement of one control change in the explorer's cell: the time
 # of the first input event (keydown, input, change, mousedown) and the time the
-# widget's output shows an image different from the current one, decoded and
+# explorer's figure shows an image different from the current one, decoded and
 # painted (two animation frames later); or the traceback if the callback fails.
 ARM_CHANGE_JS = """(cell) => {
-  const out = cell.querySelector('.widget-output');
-  const first = out.querySelector('img');
+  const figure = () => cell.querySelector('img.widget-image') || cell.querySelector('.widget-output img');
+  const area = cell.querySelector('.jp-Cell-outputArea');
+  const first = figure();
   const state = window.__explorerChange = {t0: null, t1: null, error: null, before: first && first.src};
   const types = ['keydown', 'input', 'change', 'mousedown'];
   const mark = (e) => {
@@ -338,11 +549,11 @@ ARM_CHANGE_JS = """(cell) => {
   let seen = false;
   const check = () => {
     if (seen) return;
-    const text = out.innerText || '';
+    const text = area.innerText || '';
     if (text.includes('Traceback (most recent call last)')) {
       seen = true; observer.disconnect(); state.error = text; return;
     }
-    const img = out.querySelector('img');
+    const img = figure();
     if (!img || !img.src || img.src === state.before) return;
     seen = true; observer.disconnect();
     img.decode().catch(() => null).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
@@ -350,9 +561,33 @@ ARM_CHANGE_JS = """(cell) => {
     })));
   };
   const observer = new MutationObserver(check);
-  observer.observe(out, {subtree: true, childList: true, attributes: true, characterData: true});
+  observer.observe(area, {subtree: true, childList: true, attributes: true, characterData: true});
 }"""
 
+# Arms the measurement of a drag: the time of every input event and of every
+# new figure painted, until the page is asked for them.
+ARM_DRAG_JS = """(cell) => {
+  const figure = () => cell.querySelector('img.widget-image') || cell.querySelector('.widget-output img');
+  const area = cell.querySelector('.jp-Cell-outputArea');
+  const state = window.__explorerDrag = {lastInput: null, paints: [], error: null, status: null};
+  let last = figure() && figure().src;
+  ['keydown', 'input', 'change'].forEach(t => document.addEventListener(t, (e) => {
+    state.lastInput = e.timeStamp;
+  }, true));
+  const observer = new MutationObserver(() => {
+    const text = area.innerText || '';
+    if (text.includes('Traceback (most recent call last)')) state.error = text;
+    const s = cell.querySelector('.explorer-status');
+    if (s) state.status = s.getAttribute('data-state');
+    const img = figure();
+    if (!img || !img.src || img.src === last) return;
+    last = img.src;
+    img.decode().catch(() => null).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+      state.paints.push(performance.now());
+    })));
+  });
+  observer.observe(area, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
 # The control to change: the first enabled slider, else drop-down, else check box.
 FIND_CONTROL_JS = """(area) => {
   const label = (el) => {

@@ -57,7 +57,13 @@ def test_report_is_built_from_the_runs(runs):
                         "jax": "0.1", "numpy": "2", "matplotlib": "3", "ipywidgets": "8", "jupyterlab": "4"},
             **bench.collect(runs, bench.RUNS),
             "latency": [{"explorer": "transfer", "settings": 20, "compute_p50": 0.01, "compute_p95": 0.02,
-                         "total_p50": 150.0, "total_p95": 320.0}],
+                         "old_p50": 400.0, "old_p95": 510.0, "total_p50": 150.0, "total_p95": 320.0}],
+            "browser": {"commit": "abc1234", "old_commit": "9de6cf8", "cpus": 2, "load_average_1min": 1.5,
+                        "changes": 20, "targets": {"median_s": 0.15, "p95_s": 0.25, "settle_s": 0.3},
+                        "new": [{"notebook": "05_gradient_clipping", "control": {"label": "g1"}, "median_s": 0.118,
+                                 "p95_s": 0.31, "drag": {"settle_s": 0.2, "frames": 18}}],
+                        "old": [{"notebook": "05_gradient_clipping", "control": {"label": "g1"}, "median_s": 0.52,
+                                 "p95_s": 0.7, "drag": {"settle_s": 2.4, "frames": 20}}]},
             "startup": {"import_s": 0.05, "import_loads_keras": False, "data_first_s": 1.2,
                         "data_cached_s": 0.4}}
     report = bench.render(data)
@@ -66,7 +72,8 @@ def test_report_is_built_from_the_runs(runs):
     assert "| 01 | first/last gradient norm | 6.4e-09 | — | — |" in report
     assert "| 04_batch_normalization | 719 ⚠ over target | — | not run | not run |" in report
     assert "| 06_transfer_learning | 431 | 187 (cell 31: `grid = transfer.transfer_grid(`) | not run | FAILED (71) |" in report
-    assert "| transfer | 20 | 0 | 0 | 150 | 320 ⚠ |" in report
+    assert "| transfer | 20 | 0 | 0 | 400 | 510 | 150 | 320 ⚠ |" in report
+    assert "| 05_gradient_clipping | g1 | 0.118 | 0.310 ⚠ | 0.520 | 0.700 | 0.200 | 2.400 | 18 / 20 |" in report
     assert "No machine with a GPU was available" in report
     assert "Keras imported by it: no" in report
 

@@ -58,3 +58,20 @@ def test_lecture_notebooks_record_their_headline_results(path):
     calls = re.findall(r'\brecord\(\s*"([^"]+)"', "".join(c.source for c in _code_cells(path)))
     assert calls, "no lecture_utils.results.record(...) call: the reproduction report would miss this notebook"
     assert set(calls) == {path.stem}, f"record() names {set(calls)}, not this notebook's {path.stem!r}"
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_explorers_are_saved_as_pictures(path):
+    """Readers without a kernel (GitHub, nbconvert, JupyterLab before the cell
+    runs) see each explorer's starting picture: a PNG, no widget view that
+    would need a kernel or JavaScript from a CDN, no saved widget state."""
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata, "saved widget state: run tools/explorer_pictures.py --strip"
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.search(r"\bexplore_\w+\(", cell.source):
+            data = [o.get("data", {}) for o in cell.outputs]
+            assert any("image/png" in d for d in data), f"no picture: {cell.source.splitlines()[-1]}"
+            assert not any(WIDGET_VIEW in d for d in data), f"a widget view: {cell.source.splitlines()[-1]}"

@@ -6,7 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from lecture_utils import data, transfer, widgets
+from lecture_utils import data, explorers, transfer
+from lecture_utils.explorers import transfer as transfer_explorer
+from lecture_utils.profile import get_profile
 
 # Dense parameters of the lecture's MLP: 784-300-100-50-50-50, then the output
 PARAMS = [784 * 300 + 300, 300 * 100 + 100, 100 * 50 + 50, 50 * 50 + 50, 50 * 50 + 50]
@@ -14,7 +16,7 @@ PARAMS = [784 * 300 + 300, 300 * 100 + 100, 100 * 50 + 50, 50 * 50 + 50, 50 * 50
 
 @pytest.fixture(scope="module")
 def tasks():
-    d = data.load_fashion_mnist("fast", allow_download=False)
+    d = data.load_fashion_mnist(get_profile("fast"), allow_download=False)
     (X_A, y_A), (X_B, y_B) = data.split_task_a_b(d.X_train, d.y_train)
     _, (X_Bt, y_Bt) = data.split_task_a_b(d.X_test, d.y_test)
     return X_A, y_A, X_B, y_B, X_Bt, y_Bt
@@ -141,33 +143,36 @@ def grid():
 
 
 def test_compute_transfer_looks_up_the_grid(grid):
-    choice = widgets.compute_transfer(grid, 5, 20)
+    choice = explorers.compute_transfer(grid, 5, 20)
     assert choice.scratch.tolist() == [0.80, 0.90]
     assert choice.on_a.tolist() == [0.90, 0.94]
     assert choice.error_ratio == pytest.approx(0.15 / 0.08)
-    assert widgets.compute_transfer(grid, 1, 200).error_ratio == pytest.approx(0.04 / 0.04)
+    assert explorers.compute_transfer(grid, 1, 200).error_ratio == pytest.approx(0.04 / 0.04)
     with pytest.raises(ValueError, match=r"n_images must be one of 20, 200; got 100"):
-        widgets.compute_transfer(grid, 5, 100)
+        explorers.compute_transfer(grid, 5, 100)
     with pytest.raises(ValueError, match=r"n_reused must be one of 1, 5; got 3"):
-        widgets.compute_transfer(grid, 3, 20)
+        explorers.compute_transfer(grid, 3, 20)
 
 
 def test_error_ratio_of_a_perfect_b_on_a(grid):
     grid.on_a[1, 1] = 1.0
-    assert widgets.compute_transfer(grid, 5, 200).error_ratio == math.inf
+    assert explorers.compute_transfer(grid, 5, 200).error_ratio == math.inf
 
 
 def test_transfer_explorer_redraws(grid, monkeypatch):
     calls = []
-    real = widgets.compute_transfer
-    monkeypatch.setattr(widgets, "compute_transfer", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
-    ui = widgets.explore_transfer(grid)
-    layers, images = ui.children[0].children
+    real = transfer_explorer.compute_transfer
+    monkeypatch.setattr(transfer_explorer, "compute_transfer",
+                        lambda *a, **k: calls.append((k["n_reused"], k["n_images"])) or real(*a, **k))
+    ui = explorers.explore_transfer(grid)
+    layers, images = ui.explorer.controls.values()
     images.value = 200
-    assert calls[-1] == (5, 200)
+    ui.flush()
+    assert calls[-1] == (5, 200) and ui.explorer.shown == {"n_reused": 5, "n_images": 200}
     layers.value = 1
+    ui.flush()
     assert calls[-1] == (1, 200)
     with pytest.raises(ValueError, match="unknown control"):
-        widgets.explore_transfer(grid, seed=3)
+        explorers.explore_transfer(grid, seed=3)
     with pytest.raises(ValueError, match="n_images must be one of"):
-        widgets.explore_transfer(grid, n_images=7)
+        explorers.explore_transfer(grid, n_images=7)
