@@ -140,7 +140,7 @@ def layer_stats(model, x, y=None, loss="sparse_categorical_crossentropy",
         if g is None or "kernel" not in g.weight_names:
             continue
         grad, kernel = g.grad("kernel"), g.weight("kernel")
-        s.grad_norm = float(np.linalg.norm(grad))
+        s.grad_norm = float(np.linalg.norm(np.asarray(grad, dtype=np.float64)))  # float32 squares underflow
         if learning_rate is not None and kernel.std() > 0:
             s.update_ratio = float(learning_rate * grad.std() / kernel.std())
     return stats

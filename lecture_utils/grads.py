@@ -186,5 +186,5 @@ def gradient_norms(model, x, y, loss="sparse_categorical_crossentropy",
     default), input side first: ``{layer_name: norm}``. Layers without such a
     weight are left out."""
     _, layers = compute_gradients(model, x, y, loss)
-    return {g.layer: float(np.linalg.norm(g.grad(weight)))
+    return {g.layer: float(np.linalg.norm(np.asarray(g.grad(weight), dtype=np.float64)))
             for g in layers if weight in g.weight_names}

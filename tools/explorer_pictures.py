@@ -12,12 +12,14 @@ JupyterLab before the cell is run, nbconvert's HTML and GitHub all show it.
         (where a picture is beside them) and the saved widget state.
 
     python tools/explorer_pictures.py --refresh notebooks/*.ipynb
-        run, in a fresh kernel in the full profile, only the cells each
-        explorer cell needs (the notebook's set-up cell and those that bind
-        what it reads; tests/jupyterlab_driver.cells_needed), and replace the
-        explorer cell's output with the new one (then strip). The other cells'
-        outputs are not touched. For when the explorers' drawing changed and
-        the rest of the notebook did not: much faster than ``make execute``.
+        run, in a fresh kernel in the full profile, the cells that draw with
+        the explorers (explorer cells, and cells using lecture_utils.explorers
+        for static figures) and only the cells they need (the notebook's set-up
+        cell and those that bind what they read:
+        tests/jupyterlab_driver.cells_needed); replace those cells' outputs
+        with the new ones (then strip). The other cells' outputs are not
+        touched. For when the explorers changed and the rest of the notebook
+        did not: minutes, where ``make execute`` takes about an hour.
 """
 from __future__ import annotations
 
@@ -52,45 +54,54 @@ def strip(nb) -> int:
     return changed
 
 
+def _draws_an_explorer(cell) -> bool:
+    """An explorer cell, or a cell that draws with lecture_utils.explorers (the
+    notebooks' static figures of other settings)."""
+    return cell.cell_type == "code" and bool(EXPLORER_CALL.search(cell.source)
+                                             or "lecture_utils.explorers" in cell.source)
+
+
 def refresh(path: Path, timeout: int = 1800) -> list[int]:
-    """Re-run each explorer cell of ``path`` with the cells it needs (full
-    profile, TensorFlow); its new output replaces the old. Returns the cells."""
+    """Re-run, in one fresh kernel (full profile, TensorFlow), the cells of
+    ``path`` that draw with the explorers and the cells they need; their new
+    outputs replace the old ones. Returns the cells replaced."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    done = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or not EXPLORER_CALL.search(cell.source):
-            continue
-        needed = cells_needed(nb.cells, index)
-        part = copy.deepcopy(nb)
-        part.cells = [copy.deepcopy(nb.cells[i]) for i in needed]
-        env = {"LECTURE_PROFILE": "full", "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            start = time.perf_counter()
-            NotebookClient(part, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-        finally:
-            for k, v in saved.items():
-                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-        report = "".join(o.get("text", "") for o in part.cells[0].outputs)
-        if "Profile" in report and "full" not in report.split("Profile", 1)[1].splitlines()[0]:
-            raise RuntimeError(f"{path.name}: the set-up cell did not report the full profile:\n{report}")
-        errors = [o for c in part.cells for o in c.outputs if o.output_type == "error"]
-        if errors:
-            raise RuntimeError(f"{path.name}, cell {index}: {errors[0].ename}: {errors[0].evalue}")
-        cell.outputs = part.cells[-1].outputs
+    targets = [i for i, cell in enumerate(nb.cells) if _draws_an_explorer(cell)]
+    if not targets:
+        return []
+    needed = sorted(set().union(*(cells_needed(nb.cells, i) for i in targets)))
+    part = copy.deepcopy(nb)
+    part.cells = [copy.deepcopy(nb.cells[i]) for i in needed]
+    env = {"LECTURE_PROFILE": "full", "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        start = time.perf_counter()
+        NotebookClient(part, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    report = "".join(o.get("text", "") for o in part.cells[0].outputs)
+    if "Profile" not in report or "full" not in report.split("Profile", 1)[1].splitlines()[0]:
+        raise RuntimeError(f"{path.name}: the set-up cell did not report the full profile:\n{report}")
+    errors = [o for c in part.cells for o in c.outputs if o.output_type == "error"]
+    if errors:
+        raise RuntimeError(f"{path.name}: {errors[0].ename}: {errors[0].evalue}")
+    ran = dict(zip(needed, part.cells))
+    for i in targets:
+        cell = nb.cells[i]
+        cell.outputs = ran[i].outputs
         for output in cell.outputs:
             if "execution_count" in output:
                 output["execution_count"] = cell.execution_count
-        done.append(index)
-        print(f"{path.name}: explorer cell {index} re-run with cells {list(needed)} "
-              f"in {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"{path.name}: cells {targets} re-run (with {[i for i in needed if i not in targets]}) "
+          f"in {time.perf_counter() - start:.0f} s", flush=True)
     strip(nb)
     nbformat.write(nb, path)
-    return done
+    return targets
 
 
 def main(argv=None):

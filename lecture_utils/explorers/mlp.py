@@ -55,6 +55,13 @@ def flush_denormals(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x) < FLOAT32_TINY, np.float32(0), x)
 
 
+def grad_norm(gradient: np.ndarray) -> float:
+    """The L2 norm of a float32 gradient, summed in float64: in float32 the
+    squares of entries below ~1e-19 underflow, and a gradient of 1e-23 would
+    have norm 0, as if it had vanished when only its norm did."""
+    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64)))
+
+
 def init_std(initializer: str, fan_in: int, fan_out: int, sigma: float = 1.0) -> float:
     """The standard deviation of a normal initialization: ``sigma`` for
     ``random_normal``; the table's σ² = 1/fan_avg (Glorot), 2/fan_in (He),
@@ -144,14 +151,14 @@ def mlp_gradient_flow(X: np.ndarray, y: np.ndarray, kernels: list, activation: s
     d = p
     d[np.arange(n), y] -= 1.0
     d /= n
-    grads = [np.linalg.norm(h.T @ d)]
+    grads = [grad_norm(h.T @ d)]
     dh = d @ kernels[-1].T
     for W, (h_in, z, a, norm) in zip(reversed(kernels[:-1]), reversed(cache)):
         dz = flush_denormals(dh * derivative(z, a, activation))
         if norm is not None:
             zhat, inv = norm
             dz = inv * (dz - dz.mean(axis=0) - zhat * (dz * zhat).mean(axis=0))
-        grads.append(np.linalg.norm(h_in.T @ dz))
+        grads.append(grad_norm(h_in.T @ dz))
         dh = dz @ W.T
     return GradientFlow(np.array(grads[::-1]), np.array(stds), np.array(means), np.array(sats),
                         np.array(deads), loss, {"activation": activation, "batch_norm": batch_norm})

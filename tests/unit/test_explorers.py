@@ -563,3 +563,38 @@ def test_clipping_code_builds_the_optimizers_it_clips_with():
     by_value = _run(clipping.keras_code(dict(g1=0.9, g2=100.0, threshold=1.0)), "by_value")
     assert by_value.clipvalue == 1.0
     assert _run(clipping.keras_code(dict(g1=0.9, g2=100.0, threshold=2.5)), "by_norm").clipnorm == 2.5
+
+
+def test_a_tiny_gradient_keeps_its_norm():
+    """A float32 gradient of 1e-23 has a norm of ~1e-21, not 0: its squares
+    (1e-46) would underflow in float32."""
+    from lecture_utils.explorers.mlp import grad_norm as norm
+
+    g = np.full((100, 100), 1e-23, dtype=np.float32)
+    assert np.linalg.norm(g) == 0  # what float32 arithmetic gives
+    assert norm(g) == pytest.approx(1e-21, rel=1e-5)
+
+
+def test_deep_sigmoid_reports_zero_only_where_the_gradient_itself_underflowed(batch):
+    flow = explorers.compute_gradient_flow(*batch, depth=49, activation="sigmoid", initializer="random_normal",
+                                           sigma=0.05)
+    zero = flow.grad_norms == 0
+    assert zero[0] and not zero[-1]
+    # the zeros start where the entries reach float32's floor (~1e-38), not where their squares do (~1e-19)
+    assert flow.grad_norms[~zero].min() < 1e-30
+
+
+@pytest.mark.parametrize("distribution", explorers.DISTRIBUTIONS)
+def test_the_initializer_preview_draws_from_the_same_distribution(distribution):
+    """The preview samples with NumPy; its law is Keras's (variance, limits)."""
+    exact = explorers.compute_initializer(mode="fan_in", scale=2.0, distribution=distribution, fan_in=400,
+                                          fan_out=300, depth=3)
+    preview = explorers.compute_initializer(mode="fan_in", scale=2.0, distribution=distribution, fan_in=400,
+                                            fan_out=300, depth=3, sampler="numpy")
+    assert preview.variance == exact.variance and preview.limit == exact.limit
+    assert preview.weights.var() == pytest.approx(exact.weights.var(), rel=0.03)
+    assert np.abs(preview.weights).max() <= exact.limit + 1e-6
+    np.testing.assert_allclose(preview.spread, exact.spread, rtol=0.15)
+    assert not np.array_equal(preview.weights, exact.weights)  # other numbers, same law
+    with pytest.raises(ValueError, match="sampler must be one of 'keras', 'numpy'"):
+        explorers.compute_initializer(sampler="torch")
