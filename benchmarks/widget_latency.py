@@ -22,7 +22,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lecture_utils import explorers as widgets  # noqa: E402
+from lecture_utils import explorers  # noqa: E402
 from lecture_utils.explorers import (activation, batch_stats, clipping, gradient_flow, initializer,  # noqa: E402
                                      live, transfer)
 from lecture_utils.data import load_fashion_mnist  # noqa: E402
@@ -60,12 +60,12 @@ def sweeps(data):
     X, y = data.X_train[:256], data.y_train[:256]
 
     def gradient_flow_(**kw):
-        return widgets.compute_gradient_flow(X, y, **kw)
+        return explorers.compute_gradient_flow(X, y, **kw)
 
     def batch_stats_(**kw):
-        return widgets.compute_batch_stats(data.X_train[:, 14, 14], **kw)
+        return explorers.compute_batch_stats(data.X_train[:, 14, 14], **kw)
 
-    reference = widgets.compute_activation("relu")
+    reference = explorers.compute_activation("relu")
 
     # the transfer explorer only looks up a grid the notebook trained; its values do
     # not change the time, so a grid of the full profile's shape with made-up numbers
@@ -74,24 +74,24 @@ def sweeps(data):
                         rng.uniform(0.9, 1.0, (4, 3)), rng.uniform(0.9, 1.0, (5, 4, 3)), Recipe())
 
     def transfer_(**kw):
-        return widgets.compute_transfer(grid, **kw)
+        return explorers.compute_transfer(grid, **kw)
 
     return {
         "gradient flow (depth 50)": (gradient_flow_, gradient_flow.GradientFlowView, [
             dict(depth=50, width=w, activation=a, initializer=i, batch_norm=b)
-            for w, a, i, b in itertools.product((100, 300), widgets.ACTIVATIONS[:4], widgets.INITIALIZERS,
+            for w, a, i, b in itertools.product((100, 300), explorers.ACTIVATIONS[:4], explorers.INITIALIZERS,
                                                 (False, True))]),
         "gradient flow (all depths)": (gradient_flow_, gradient_flow.GradientFlowView, [
-            dict(depth=d, width=100, activation=a) for d in (2, 10, 20, 30, 40, 50) for a in widgets.ACTIVATIONS[:4]]),
-        "initializer": (widgets.compute_initializer, initializer.InitializerView, [
+            dict(depth=d, width=100, activation=a) for d in (2, 10, 20, 30, 40, 50) for a in explorers.ACTIVATIONS[:4]]),
+        "initializer": (explorers.compute_initializer, initializer.InitializerView, [
             dict(mode=m, distribution=dist, fan_in=fi, fan_out=fo)
-            for m, dist, (fi, fo) in itertools.product(widgets.MODES, widgets.DISTRIBUTIONS,
+            for m, dist, (fi, fo) in itertools.product(explorers.MODES, explorers.DISTRIBUTIONS,
                                                        ((300, 100), (784, 300), (1000, 1000)))]),
-        "activation": (lambda **kw: (widgets.compute_activation(**kw), reference), activation.ActivationView, [
-            dict(name=n, parameter=p) for n in widgets.ACTIVATION_FUNCTIONS for p in (0.1, 1.0)]),
+        "activation": (lambda **kw: (explorers.compute_activation(**kw), reference), activation.ActivationView, [
+            dict(name=n, parameter=p) for n in explorers.ACTIVATION_FUNCTIONS for p in (0.1, 1.0)]),
         "batch statistics": (batch_stats_, batch_stats.BatchStatsView, [
-            dict(batch_size=b, momentum=m) for b in widgets.BATCH_SIZES for m in (0.9, 0.99, 0.999)]),
-        "clipping": (widgets.compute_clipping, clipping.ClippingView, [
+            dict(batch_size=b, momentum=m) for b in explorers.BATCH_SIZES for m in (0.9, 0.99, 0.999)]),
+        "clipping": (explorers.compute_clipping, clipping.ClippingView, [
             dict(g1=a, g2=b, threshold=t) for a in (0.9, -5.0) for b in (100.0, 0.5) for t in (0.5, 1.0, 10.0)]),
         "transfer": (transfer_, transfer.TransferView, [
             dict(n_reused=k, n_images=n) for k in grid.n_reused for n in grid.n_images]),
@@ -104,7 +104,7 @@ def measure(data=None) -> list[dict]:
 
     data = data or load_fashion_mnist(get_profile("full"), allow_download=False)
     table = sweeps(data)
-    widgets.compute_initializer(fan_in=10, fan_out=10)  # warm-up (first Keras call)
+    explorers.compute_initializer(fan_in=10, fan_out=10)  # warm-up (first Keras call)
     rows = []
     for name, (fn, view_class, settings) in table.items():
         figsize = (12, 4.6) if view_class is clipping.ClippingView else (12, 4.2)

@@ -394,7 +394,7 @@ def wait_for_widget(cell, rel: str):
                                              f"reads:\n{outputs_text(cell)[-2000:]!r}", 0.2)
 
 
-def settle(lab, rel: str, cell=None, quiet: float = 0.3):
+def settle(lab, rel: str, cell=None, quiet: float = 0.15):
     """Wait until the kernel has handled every message, the explorer (if it
     has a status line) shows its exact result, and the figure is quiet: the
     next change's frame cannot be one still coming from this one."""
@@ -493,12 +493,14 @@ def measure_explorer(page, lab, explorer: Explorer, screenshots: Path | None = N
     control = area.evaluate(FIND_CONTROL_JS)
     if not control:
         raise DriverError(f"the explorer in {rel} has no enabled slider, drop-down or check box")
+    height_before = area.bounding_box()["height"]
     latencies = []
     for i in range(warmup + n_changes):
         seconds = change_once(page, cell, control, rel)
         if i >= warmup:
             latencies.append(seconds)
         settle(lab, rel, cell)
+    height_after_changes = area.bounding_box()["height"]
     dragged = drag(page, cell, control, rel)
     settle(lab, rel, cell)
     final = status_state(cell)
@@ -509,6 +511,7 @@ def measure_explorer(page, lab, explorer: Explorer, screenshots: Path | None = N
             "latencies_s": latencies, "median_s": statistics.median(latencies),
             "p95_s": ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)],
             "drag": dragged, "final_status": final, "slider": slider_value(cell),
+            "height_px": (height_before, height_after_changes),
             "cells_s": ran, "total_s": time.monotonic() - started}
 
 

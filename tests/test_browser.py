@@ -148,6 +148,9 @@ def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
         shown = str(final["values"][_slider_name(explorer, m["control"]["label"])])
         assert float(shown) == pytest.approx(float(m["slider"]), rel=1e-2, abs=1e-2), (final, m["slider"])
     assert drag["frames"] <= drag["steps"] + 2, f"{drag['frames']} frames for {drag['steps']} steps: a backlog"
+    before, after = m["height_px"]
+    if final is not None:  # the new explorers: the page does not jump when the figure changes
+        assert abs(after - before) <= 2, f"the explorer's height went from {before} to {after} px"
 
 
 def _slider_name(explorer, label: str) -> str:
@@ -175,7 +178,7 @@ def test_cells_needed_follow_the_names_the_explorer_reads():
         new_code_cell("%matplotlib inline"),                                 # 7: a magic
         new_code_cell("def f(:"),                                            # 8: does not parse
         new_code_cell("other = 2"),                                          # 9: not needed
-        new_code_cell("from lecture_utils.widgets import explore_x\nexplore_x(X_small)"),
+        new_code_cell("from lecture_utils.explorers import explore_x\nexplore_x(X_small)"),
     ]
     # 6 rebinds X_small from np: 4 and 5 are dead, 2 is needed for np (and binds X)
     assert cells_needed(cells, 10) == (1, 2, 6, 7, 8, 10)

@@ -13,7 +13,7 @@ turn_degrees = (np.degrees(np.arctan2(gradient[1], gradient[0]))
 """,
         # Keras's own clipping (float32), a list, a one-element array, 5 decimals kept
         """
-from lecture_utils.widgets import clip_with_optimizer
+from lecture_utils.explorers import clip_with_optimizer
 
 by_value = [float(x) for x in clip_with_optimizer([gradient], clipvalue=1.0)[0]]
 by_norm = np.round(clip_with_optimizer([gradient], clipnorm=1.0)[0], 5)
@@ -32,7 +32,7 @@ def clip_by_norm(g, max_norm):
 """,
         # Keras's own clipping (float32 results)
         """
-from lecture_utils.widgets import clip_with_optimizer
+from lecture_utils.explorers import clip_with_optimizer
 
 def clip_by_value(g, threshold):
     return clip_with_optimizer([g], clipvalue=threshold)[0]
@@ -66,7 +66,7 @@ def clip_by_global_norm(grads, max_norm):
 """,
         # Keras's own global_clipnorm (float32 results)
         """
-from lecture_utils.widgets import clip_with_optimizer
+from lecture_utils.explorers import clip_with_optimizer
 
 def clip_by_global_norm(grads, max_norm):
     return clip_with_optimizer(grads, global_clipnorm=max_norm)
@@ -102,7 +102,7 @@ rnn_turn_degrees = float(np.degrees(np.arccos(dot / (rnn_norm * np.sqrt(sum(np.s
 """,
         # Keras's own clipvalue on the five arrays
         """
-from lecture_utils.widgets import clip_with_optimizer
+from lecture_utils.explorers import clip_with_optimizer
 
 a = np.concatenate([g.ravel() for g in grads])
 b = np.concatenate([c.ravel() for c in clip_with_optimizer(grads, clipvalue=1.0)])
