@@ -81,9 +81,12 @@ def refresh(path: Path, timeout: int = 1800) -> list[int]:
         start = time.perf_counter()
         NotebookClient(part, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:
+    finally:  # the kernel inherited these; this process gets its own back
         for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     report = "".join(o.get("text", "") for o in part.cells[0].outputs)
     if "Profile" not in report or "full" not in report.split("Profile", 1)[1].splitlines()[0]:
         raise RuntimeError(f"{path.name}: the set-up cell did not report the full profile:\n{report}")

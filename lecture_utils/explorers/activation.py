@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from ._checks import check_choice
-from .live import Explorer, static_figure, sticky_limits
+from .live import Explorer, static_figure, sticky_limits, sticky_range
 from .mlp import SELU_ALPHA, SELU_SCALE
 
 ACTIVATION_FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish")
@@ -158,10 +158,7 @@ class ActivationView:
         left.set_ylim(sticky_limits(None if self._first else left.get_ylim(), low, high, slack=2.5))
         low, high = np.nanmin(curve.df), np.nanmax(curve.df)
         need = (min(-0.1, low - 0.1), max(1.2, high + 0.1))
-        current = None if self._first else right.get_ylim()
-        if current is None or not (current[0] <= need[0] and need[1] <= current[1] <= 2 * need[1]):
-            current = need
-        right.set_ylim(current)
+        right.set_ylim(sticky_range(None if self._first else right.get_ylim(), need, 2))
         key = (curve.name, reference.name if shown_reference else None)
         if key != self._key:  # the legend names the functions only: new one when they change
             for legend in self.legends:

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from .live import Explorer, static_figure
+from .live import Explorer, static_figure, sticky_range
 
 def clip_with_optimizer(gradients, **clipping) -> list:
     """Clip ``gradients`` with a Keras optimizer's own clipping, not a
@@ -137,11 +137,9 @@ class ClippingView:
             need = max(max(np.abs(vectors[i]).max() for i in arrows), clip.threshold) * 1.25
             # extra room at the top left for the legend, at the bottom left for the numbers
             need *= 1.3
-            current = None if self._first else ax.get_xlim()[1]
-            if current is None or not (need <= current <= 2 * need):
-                current = need
-            ax.set_xlim(-current, current)
-            ax.set_ylim(-current, current)
+            limits = sticky_range(None if self._first else ax.get_xlim(), (-need, need), 2)
+            ax.set_xlim(limits)
+            ax.set_ylim(limits)
             for i, arrow in arrows.items():
                 arrow.xy = (float(vectors[i][0]), float(vectors[i][1]))
                 texts[i].set_text(f"{_LABELS[i]}: [{vectors[i][0]:.4g}, {vectors[i][1]:.4g}], {degrees[i]:.1f}°")

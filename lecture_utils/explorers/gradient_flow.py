@@ -130,6 +130,7 @@ class GradientFlowView:
         self.title = left.figure.suptitle("", fontsize=13)
         self.legends = []
         self._legend_key = None
+        self._first = True
 
     def update(self, flow: GradientFlow):
         left, right = self.left, self.right
@@ -144,9 +145,9 @@ class GradientFlowView:
         self.zeros.set_data(layers[zero], np.full(zero.sum(), floor))
         self.overflow.set_text(f"{(~finite).sum()} layers overflowed (inf/NaN)" if not finite.all() else "")
         n = len(layers)
-        left.set_xlim(self._xlim(left.get_xlim() if hasattr(self, "_shown") else None, n))
+        left.set_xlim(self._xlim(None if self._first else left.get_xlim(), n))
         if positive.any():
-            ylim = sticky_limits(left.get_ylim() if hasattr(self, "_shown") else None,
+            ylim = sticky_limits(None if self._first else left.get_ylim(),
                                  norms[positive].min() / 2, norms[positive].max() * 2, log=True, slack=4)
             left.set_ylim(ylim)
         ratio = flow.ratio
@@ -167,7 +168,7 @@ class GradientFlowView:
         values = values[np.isfinite(values)]
         if values.size:  # room above the lines for the legend
             low, high = min(0.0, values.min() * 1.1), max(1.0, values.max()) * 1.35
-            current = right.get_ylim() if hasattr(self, "_shown") else None
+            current = None if self._first else right.get_ylim()
             if current is None or not (current[0] <= low and high <= current[1]
                                        and current[1] - current[0] <= 3 * (high - low)):
                 current = (low, high)
@@ -184,7 +185,7 @@ class GradientFlowView:
                 self.legends.append(left.legend(handles=list(left_handles), loc="best", framealpha=1))
             self._legend_key = key
         self.title.set_text(describe(flow.config))
-        self._shown = True
+        self._first = False
 
     @staticmethod
     def _xlim(current, n):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._checks import check_choice, check_int, starting_values
-from .live import Explorer, static_figure, sticky_limits
+from .live import Explorer, static_figure, sticky_limits, sticky_range
 from .mlp import ACTIVATIONS, activate
 
 STRATEGIES = {  # name: (scale, mode) of keras.initializers.VarianceScaling
@@ -206,16 +206,11 @@ class InitializerView:
             if np.isfinite(x):
                 line.set_xdata([x, x])
         self.numbers.set_text(f"σ² = {sample.variance:.2e} (target)\n{sample.weights.var():.2e} (sampled)")
-        current = None if self._first else left.get_xlim()
         extent = float(sample.grid[-1])
-        if current is None or not (extent <= current[1] <= 2.5 * extent):
-            current = (-1.3 * extent, 1.3 * extent)
-        left.set_xlim(current)
+        left.set_xlim(sticky_range(None if self._first else left.get_xlim(), (-extent, extent), 2.5, 1.3))
         top = max(float(values.max()), float(np.max(sample.density))) * 1.25
-        current = None if self._first else left.get_ylim()
-        if current is None or not (top <= current[1] <= 2 * top):
-            current = (0.0, top * 1.4)  # room to grow: a new background every few frames, not every one
-        left.set_ylim(current)
+        # room to grow: a new background every few frames, not every one
+        left.set_ylim(sticky_range(None if self._first else left.get_ylim(), (0.0, top), 2, 1.4))
         left.set_title(f"{c['fan_in']}×{c['fan_out']} kernel, {c['distribution']}, "
                        f"scale {c['scale']:g}/{c['mode']}")
         layers = np.arange(1, len(sample.spread) + 1)

@@ -30,6 +30,7 @@ before the cell is run.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -90,6 +91,17 @@ def one_blas_thread():
     if _BLAS is None:
         _BLAS = ThreadpoolController()
     return _BLAS.limit(limits=1, user_api="blas")
+
+
+def sticky_range(current, need: tuple, widest: float, room: float = 1.0) -> tuple:
+    """Axis limits for data that needs ``need`` = (low, high), high > 0:
+    ``current`` while it covers ``need`` and its top is at most ``widest``
+    times ``need``'s; otherwise ``need`` with ``room`` times its top (and its
+    bottom, when that is negative), so that the next frames fit too."""
+    low, high = need
+    if current is not None and current[0] <= low and high <= current[1] <= widest * high:
+        return tuple(current)
+    return (low * room if low < 0 else low), high * room
 
 
 def encode_png(rgba: np.ndarray, compress_level: int = 1) -> bytes:
@@ -218,14 +230,14 @@ class Explorer:
             control moves when the exact result takes longer than ``slow_s``.
         preview_note: what the preview leaves out, for the status line.
         describe: ``values -> str`` for the status line.
-        extra: widgets to put under the controls (e.g. a strategy drop-down
-            already wired to the controls).
+    ``rows`` may hold widgets as well as names (e.g. a strategy drop-down
+    wired to the controls).
     """
 
     def __init__(self, controls: dict, compute: Callable, view_class, rows: list, *,
                  presets: dict | None = None, code: Callable | None = None, preview: Callable | None = None,
                  preview_note: str = "", describe: Callable | None = None, figsize=(12, 4.2),
-                 slow_s: float = 0.15, settle_s: float = 0.15, extra: dict | None = None):
+                 slow_s: float = 0.15, settle_s: float = 0.15):
         import ipywidgets as w
 
         self.controls, self.compute, self.preview = controls, compute, preview
@@ -239,19 +251,18 @@ class Explorer:
         self._holding = False
         self._thread = None
         self.errors = 0
-        self.shown = None           # the values whose exact result is on screen
         self.exact_seconds = 0.0    # how long the last exact computation took
 
-        first = dict(self.values())
+        first = self.values()
         start = time.perf_counter()
         result = compute(first)     # bad starting values raise here, before any widget
         computed = time.perf_counter() - start  # a first call warms up (imports, Keras): not an estimate
-        width, height = self.live.size_px
+        width, _ = self.live.size_px
         self.image = w.Image(value=self.live.frame(result), format="png",
                              layout=w.Layout(width=f"{width}px", max_width="100%", height="auto"))
         self.status = w.HTML(layout=w.Layout(min_height="1.6em"))
         self.code_view = w.HTML()
-        self.shown = first
+        self.shown = first          # the values whose exact result is on screen
         self._set_status(first, "exact", computed, 0.0)
         self._set_code(first)
 
@@ -271,7 +282,7 @@ class Explorer:
             accordion = w.Accordion([self.code_view], selected_index=None)
             accordion.set_title(0, "Keras code of what you see (select, copy, paste into a cell)")
             pieces.append(accordion)
-        self.widget = _ExplorerBox(pieces, explorer=self)
+        self.widget = _box_class()(pieces, explorer=self)
         for control in controls.values():
             control.observe(self._changed, names="value")
 
@@ -322,9 +333,7 @@ class Explorer:
                             continue
                 self._show(values)
             except BaseException:  # never leave the explorer without its worker
-                self.errors += 1
-                self.status.value = ('<pre class="explorer-error" style="color:#b00">'
-                                     + html.escape(traceback.format_exc()) + "</pre>")
+                self._show_error()
             finally:
                 with self._cond:
                     self._busy = False
@@ -339,9 +348,7 @@ class Explorer:
                 png = self.live.frame(result)
                 drawn = time.perf_counter() - start - computed
         except Exception:
-            self.errors += 1
-            self.status.value = ('<pre class="explorer-error" style="color:#b00">'
-                                 + html.escape(traceback.format_exc()) + "</pre>")
+            self._show_error()
             return
         if not preview:
             self.exact_seconds, self.shown = computed, values
@@ -349,6 +356,12 @@ class Explorer:
         self._set_status(values, "preview" if preview else "exact", computed, drawn)
         if not preview:
             self._set_code(values)
+
+    def _show_error(self):
+        """The exception being handled, as a traceback in the status line."""
+        self.errors += 1
+        self.status.value = ('<pre class="explorer-error" style="color:#b00">'
+                             + html.escape(traceback.format_exc()) + "</pre>")
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every change so far is on screen (for tests and scripts)."""
@@ -379,7 +392,10 @@ def _preset_tip(values: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
+@functools.cache
 def _box_class():
+    """The explorer's widget class (made on first use: importing this module
+    does not import ipywidgets)."""
     import ipywidgets as w
 
     class ExplorerBox(w.VBox):
@@ -402,12 +418,3 @@ def _box_class():
 
     return ExplorerBox
 
-
-def _ExplorerBox(children, explorer):
-    global _BOX
-    if _BOX is None:
-        _BOX = _box_class()
-    return _BOX(children, explorer)
-
-
-_BOX = None

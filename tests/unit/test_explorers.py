@@ -327,6 +327,15 @@ def test_sticky_limits_keep_what_still_fits_and_move_when_it_does_not():
     assert live.sticky_limits((lo, hi), 1e-12, 1.0, log=True) != (lo, hi)
 
 
+def test_sticky_range_keeps_a_range_that_fits_and_is_not_too_wide():
+    assert live.sticky_range(None, (-1.0, 1.0), 2.5, 1.3) == (-1.3, 1.3)       # first frame: room to grow
+    assert live.sticky_range((-1.3, 1.3), (-0.8, 0.8), 2.5) == (-1.3, 1.3)     # fits: kept
+    assert live.sticky_range((-1.3, 1.3), (-0.5, 0.5), 2.5) == (-0.5, 0.5)     # 2.6 × too wide: moved
+    assert live.sticky_range((-1.3, 1.3), (-1.5, 1.5), 2.5) == (-1.5, 1.5)     # outside: moved
+    assert live.sticky_range((0.0, 3.0), (0.0, 2.0), 2, 1.4) == (0.0, 3.0)
+    assert live.sticky_range(None, (0.0, 2.0), 2, 1.4) == (0.0, 2.8)           # a bottom of 0 stays 0
+
+
 def _explorers(batch, pixel_values):
     """One of each explorer, with the data the notebooks give them."""
     from lecture_utils.transfer import Recipe, TransferGrid
