@@ -279,6 +279,25 @@ def render(data: dict) -> str:
                      + f"{flag(r['drag']['settle_s'], t['settle_s'])} | "
                      + (f"{o['drag']['settle_s']:.3f} | " if o else "— | ")
                      + f"{r['drag']['frames']} / {o['drag']['frames'] if o else '—'} |")
+        plays = browser.get("training")
+        if plays:
+            plain = browser.get("plain_training", {})
+            L += ["", "### The training explorer, playing", "",
+                  f"Commit {browser.get('training_commit', browser['commit'])}: "
+                  f"Play pressed in notebook 07, frames painted and steps trained counted for "
+                  f"{plays[0]['seconds']:.0f} s (`measure_training`, what `tests/test_browser.py` asserts on). "
+                  f"Targets: ≥ {t.get('fps', 5)} frames a second with ≥ {t.get('steps_per_frame', 20)} steps "
+                  "between frames, batch 32. Beside it, the same network trained by a bare `train_on_batch` "
+                  "loop in a kernel of its own (no measuring, no drawing, no browser).", "",
+                  "| notebook | network | frames/s | steps/s | steps per frame | bare train_on_batch, steps/s |",
+                  "|---|---|---|---|---|---|"]
+            for r in plays:
+                n = r["network"]
+                fps = f"{r['fps']:.1f}" + ("" if r["fps"] >= t.get("fps", 5) else " ⚠")
+                L.append(f"| {r['notebook']} | {n['depth']} × {n['width']} {n['activation']}, batch "
+                         f"{n['batch_size']} | {fps} | {r['steps_per_s']:.0f} | "
+                         f"{r['steps_per_frame']:.0f} | "
+                         f"{plain.get('steps_per_s', float('nan')):.0f} |")
     else:
         L.append("Not measured yet: `.venv/bin/python benchmarks/browser_latency.py`.")
     L += ["", "### In the kernel", "",

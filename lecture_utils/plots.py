@@ -17,6 +17,7 @@ from .explorers.batch_stats import plot_batch_stats  # noqa: F401
 from .explorers.clipping import plot_clipping  # noqa: F401
 from .explorers.gradient_flow import plot_gradient_flow  # noqa: F401
 from .explorers.initializer import plot_initializer  # noqa: F401
+from .explorers.training import plot_training  # noqa: F401
 from .explorers.transfer import plot_transfer  # noqa: F401
 
 _FIELD_LABELS = {

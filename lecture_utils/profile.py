@@ -36,6 +36,8 @@ class Profile:
         max_epochs: the most epochs any training run gets; see :meth:`epochs`.
         seeds: the seeds a chance-dependent comparison is repeated over.
         max_depth: the most hidden layers a "very deep" network gets; see :meth:`depth`.
+        max_steps: the most training steps a run counted in steps gets
+            (notebook 07's live-training runs); see :meth:`steps`.
         batch_size: the mini-batch size used for training.
     """
 
@@ -47,6 +49,7 @@ class Profile:
     seeds: tuple
     max_depth: int | None = None
     batch_size: int = 32
+    max_steps: int | None = None
 
     def epochs(self, lecture_epochs: int) -> int:
         """The number of epochs for a run the lecture trains for ``lecture_epochs``:
@@ -59,6 +62,12 @@ class Profile:
         ``max_depth`` in the fast one."""
         return _capped("lecture_depth", lecture_depth, self.max_depth)
 
+    def steps(self, lecture_steps: int) -> int:
+        """The number of training steps for a run the lecture trains for
+        ``lecture_steps`` steps: that number in the full profile, at most
+        ``max_steps`` in the fast one."""
+        return _capped("lecture_steps", lecture_steps, self.max_steps)
+
     @property
     def n_seeds(self) -> int:
         return len(self.seeds)
@@ -68,7 +77,7 @@ PROFILES = {
     "full": Profile("full", n_train=55_000, n_valid=5_000, n_test=10_000,
                     max_epochs=None, seeds=(42, 43, 44, 45, 46)),
     "fast": Profile("fast", n_train=5_000, n_valid=1_000, n_test=1_000,
-                    max_epochs=2, seeds=(42, 43), max_depth=20),
+                    max_epochs=2, seeds=(42, 43), max_depth=20, max_steps=200),
 }
 
 

@@ -606,3 +606,102 @@ FIND_CONTROL_JS = """(area) => {
   if (box) return {kind: 'checkbox', label: label(box)};
   return null;
 }"""
+
+
+# ---------------------------------------------------------------------------
+# The training explorer: Play, frames, Pause.
+
+def click_button(cell, label: str):
+    """Click the explorer's button called ``label`` (Play, Pause, Step, Reset)."""
+    cell.locator(".jp-Cell-outputArea button.jupyter-button", has_text=label).first.click()
+
+
+def measure_training(page, lab, explorer: Explorer, play_s: float = 6.0, paused_s: float = 2.0,
+                     screenshots: Path | None = None, folder: str = "notebooks") -> dict:
+    """Open the training explorer's notebook, run the cells it needs, press
+    Play and count the frames painted for ``play_s`` seconds (from the first
+    one), with the step counter of the status line; press Pause: how many
+    steps were trained after the click (the frame in training then is
+    finished and shown), and whether anything moved in the ``paused_s``
+    seconds after that. The page stays open."""
+    rel, cells = open_notebook(page, lab, explorer, folder)
+    for index in explorer.run:
+        run_cell(page, cells, index, lab, rel)
+    cell = cells.nth(explorer.cell)
+    wait_for_widget(cell, rel)
+    settle(lab, rel)
+    area = cell.locator(".jp-Cell-outputArea")
+    start_state = status_state(cell)
+    cell.evaluate(ARM_DRAG_JS)  # records every new figure painted, and the status line
+    click_button(cell, "Play")
+    wait(lambda: page.evaluate("() => window.__explorerDrag.paints.length") > 0, WIDGET_TIMEOUT_S,
+         lambda: f"no frame was painted after Play in {rel}:\n{outputs_text(cell)[-2000:]}")
+    first = page.evaluate("() => window.__explorerDrag.paints[0]")
+    first_state = status_state(cell)
+    time.sleep(play_s)
+    state = page.evaluate("() => window.__explorerDrag")
+    if state["error"] is not None:
+        raise DriverError(f"the training explorer in {rel} raised:\n{state['error'][-3000:]}")
+    played = status_state(cell)
+    window = [t for t in state["paints"] if t >= first]
+    fps = (len(window) - 1) / ((window[-1] - first) / 1000) if len(window) > 1 else 0.0
+    if screenshots:
+        area.screenshot(path=f"{screenshots / explorer.name}-playing.png")
+    clicked = status_state(cell)
+    click_button(cell, "Pause")
+    wait(lambda: status_state(cell)["state"] == "paused", CHANGE_TIMEOUT_S,
+         lambda: f"the explorer in {rel} did not pause: {status_state(cell)}")
+    time.sleep(0.5)  # the frame being trained when Pause came (it is shown, then nothing more)
+    paused_at = time.monotonic()
+    paused = status_state(cell)
+    paints_at_pause = page.evaluate("() => window.__explorerDrag.paints.length")
+    time.sleep(paused_s)
+    later = status_state(cell)
+    return {"notebook": explorer.name, "function": explorer.function, "start": start_state,
+            "fps": fps, "frames": len(window), "seconds": (window[-1] - first) / 1000 if window else 0.0,
+            "steps": played["step"] - first_state["step"],
+            "steps_per_s": (played["step"] - first_state["step"]) / play_s,
+            # by the kernel's own counters (the status line of each frame): steps trained per frame drawn
+            "steps_per_frame": ((played["step"] - first_state["step"]) / (played["frame"] - first_state["frame"])
+                                if played["frame"] > first_state["frame"] else 0.0),
+            "played": played, "paused": paused, "after_pause": later,
+            "steps_after_click": paused["step"] - clicked["step"],
+            "frames_after_pause": page.evaluate("() => window.__explorerDrag.paints.length") - paints_at_pause,
+            "paused_for_s": time.monotonic() - paused_at, "rel": rel, "cell": cell}
+
+
+def close_notebook_tab(page):
+    """Close the current notebook's tab in JupyterLab (the kernel stays: by
+    default JupyterLab does not shut it down), answering "don't save"."""
+    page.locator(".jp-NotebookPanel").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Alt+w")
+    dialog = page.locator(".jp-Dialog")
+    try:
+        dialog.wait_for(timeout=5000)
+    except Exception:  # playwright's TimeoutError: closed without asking
+        return
+    dialog.locator("button", has_text=re.compile("Discard|Don.t save", re.I)).first.click()
+
+
+def kernel_says(lab, rel: str, code: str, timeout: float = 60) -> str:
+    """Run ``code`` in the kernel of the notebook ``rel`` (from outside the
+    page, as a second client of that kernel); what it printed."""
+    from jupyter_client import BlockingKernelClient
+
+    sessions = [s for s in lab.api("GET", "/api/sessions") if s.get("path") == rel and s.get("kernel")]
+    if not sessions:
+        raise DriverError(f"no kernel for {rel}: the sessions are {lab.api('GET', '/api/sessions')}")
+    client = BlockingKernelClient(connection_file=str(lab.runtime / f"kernel-{sessions[0]['kernel']['id']}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    out = []
+    try:
+        client.wait_for_ready(timeout=timeout)
+        reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda msg: out.append(
+            msg["content"].get("text", "") if msg["msg_type"] == "stream" else
+            "\n".join(msg["content"].get("traceback", [])) if msg["msg_type"] == "error" else ""))
+    finally:
+        client.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise DriverError(f"{code!r} failed in the kernel of {rel}:\n{''.join(out)}")
+    return "".join(out)

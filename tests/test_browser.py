@@ -21,16 +21,21 @@ those it needs.
 """
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from jupyterlab_driver import EXPLORER_CALL, LabServer, cells_needed, find_explorers, measure_explorer
+from jupyterlab_driver import (EXPLORER_CALL, LabServer, cells_needed, click_button, close_notebook_tab,
+                               find_explorers, kernel_says, measure_explorer, measure_training, status_state)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SCREENSHOTS = ROOT / "build" / "screenshots"
-EXPLORERS = find_explorers(NOTEBOOKS, all_cells_above=os.environ.get("BROWSER_TESTS_ALL_CELLS") == "1")
+ALL_EXPLORERS = find_explorers(NOTEBOOKS, all_cells_above=os.environ.get("BROWSER_TESTS_ALL_CELLS") == "1")
+# the training explorer trains while Play is on: it has a test of its own (frames per second, Pause)
+EXPLORERS = [e for e in ALL_EXPLORERS if e.function != "explore_training"]
+TRAINING = [e for e in ALL_EXPLORERS if e.function == "explore_training"]
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,6 +47,8 @@ TARGET_P95_S = 0.25
 LIMIT_S = 0.5            # asserted, on the median and p95: a noisy CI machine still passes
 SETTLE_TARGET_S = 0.3    # a drag ends with the figure of its last value within this
 SETTLE_LIMIT_S = 1.0
+TARGET_FPS = 5.0         # the training explorer: frames a second while playing (10 x 100 network)
+MIN_STEPS_PER_FRAME = 20
 
 INSTALL_HINT = ("The browser tests need Debian's Chromium: `sudo apt-get install chromium` "
                 "(.ci/run installs it), or set CHROMIUM=/path/to/chromium.")
@@ -153,6 +160,82 @@ def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
         assert abs(after - before) <= 2, f"the explorer's height went from {before} to {after} px"
 
 
+def test_the_training_explorer_exists():
+    assert TRAINING, f"no cell calls explore_training( in {NOTEBOOKS}"
+
+
+# what the kernel is doing, asked from outside the page (quickly: the kernel's main thread
+# is the one that handles the page's ticks)
+TRAINING_STATE = """
+import threading
+from lecture_utils.explorers import training
+print("STATE", [(e.playing, e.run.step) for e in list(training._PLAYING)],
+      [t.name for t in threading.enumerate()].count(training.TrainingExplorer.thread_name))
+"""
+
+
+def _training_state(lab, rel) -> tuple[list, int]:
+    """``([(playing, step) of each explorer that played], live training threads)`` in the kernel of ``rel``."""
+    import ast
+
+    said = kernel_says(lab, rel, TRAINING_STATE)
+    line = next((l for l in said.splitlines() if l.startswith("STATE ")), None)
+    assert line is not None, f"the kernel said: {said!r}"
+    explorers, threads = line[len("STATE "):].rsplit(" ", 1)
+    return ast.literal_eval(explorers), int(threads)
+
+
+@pytest.mark.parametrize("explorer", TRAINING, ids=lambda e: e.name)
+def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browser, lab, capsys):
+    """Play: the step counter advances by at least 20 steps a frame and the
+    figure is repainted at >= 5 frames a second (a 10 x 100 network); Pause:
+    nothing moves any more; Play again and close the notebook's tab (the
+    kernel stays): training stops and its thread ends."""
+    page = browser.new_page()
+    try:
+        m = measure_training(page, lab, explorer, screenshots=SCREENSHOTS)
+        cell, rel = m["cell"], m["rel"]
+        with capsys.disabled():
+            print(f"\n[browser] {explorer.name}: {explorer.function} playing {m['seconds']:.1f} s: "
+                  f"{m['fps']:.1f} frames/s (target {TARGET_FPS}: {_verdict(-m['fps'], -TARGET_FPS)}), "
+                  f"{m['steps']} steps = {m['steps_per_s']:.0f} steps/s, {m['steps_per_frame']:.0f} "
+                  f"steps per frame; Pause: {m['steps_after_click']} steps after the click, then "
+                  f"{m['frames_after_pause']} frames and step {m['paused']['step']} -> {m['after_pause']['step']} "
+                  f"in {m['paused_for_s']:.1f} s")
+        start = m["start"]["values"]
+        assert (start["depth"], start["width"]) == (10, 100), start  # the network the target is for
+        assert m["steps"] > 0 and m["steps_per_frame"] >= MIN_STEPS_PER_FRAME, m
+        assert m["fps"] >= TARGET_FPS, f"{m['fps']:.1f} frames a second while playing"
+        # Pause stops within a frame: the one in training when the click came (the status line the
+        # click was read from may be one frame behind the kernel), then nothing moves
+        assert m["steps_after_click"] <= 2 * MIN_STEPS_PER_FRAME, m
+        assert m["after_pause"]["step"] == m["paused"]["step"] and m["frames_after_pause"] == 0, m
+        # Play again, then close the notebook: the page stops ticking, the kernel stops training
+        click_button(cell, "Play")
+        time.sleep(1.5)
+        assert status_state(cell)["state"] == "playing"
+        before, _ = _training_state(lab, rel)
+        time.sleep(1.0)
+        playing, threads = _training_state(lab, rel)
+        assert [p for p, _ in playing] == [True] and playing != before and threads == 1, (before, playing)
+        close_notebook_tab(page)
+        time.sleep(training_stop_s())
+        before, _ = _training_state(lab, rel)
+        time.sleep(1.0)
+        after, threads = _training_state(lab, rel)
+        assert [p for p, _ in after] == [False] and after == before and threads == 0, (before, after, threads)
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+
+
+def training_stop_s() -> float:
+    """How long after the page goes the kernel has stopped training and its thread has ended."""
+    from lecture_utils.explorers import training
+
+    return training.HEARTBEAT_S + training.IDLE_EXIT_S + 2.0
+
+
 def _slider_name(explorer, label: str) -> str:
     """The control behind a slider's label (as the explorer's status line names it)."""
     names = {"depth": "depth", "scale": "scale", "α / β": "parameter", "α": "parameter", "β": "parameter",
@@ -189,7 +272,7 @@ def test_cells_needed_follow_the_names_the_explorer_reads():
 
 # -- the committed notebooks as HTML, offline --------------------------------------------
 
-COMMITTED = sorted({e.notebook for e in EXPLORERS})
+COMMITTED = sorted({e.notebook for e in ALL_EXPLORERS})
 
 
 @pytest.mark.parametrize("notebook", COMMITTED, ids=lambda p: p.stem)

@@ -10,6 +10,9 @@ Each explorer module holds three pieces:
   (persistent figure, coalesced updates, presets, the Keras code of what is
   shown, a static picture in saved notebooks).
 
+:mod:`.training` is the exception: its compute function trains a Keras model,
+frame after frame, while Play is on (:class:`.training.TrainingRun`).
+
 :mod:`.mlp` is the NumPy MLP the gradient-flow explorer computes on;
 :mod:`.live` the machinery every explorer shares.
 """
@@ -23,7 +26,9 @@ from .initializer import (DISTRIBUTIONS, MODES, STRATEGIES, InitializerSample, c
                           explore_initializer, theoretical_density, variance_scaling_variance)
 from .mlp import (ACTIVATIONS, INITIALIZERS, SELU_ALPHA, SELU_SCALE, GradientFlow, init_mlp, init_std,
                   mlp_gradient_flow)
+from .training import TrainingHistory, TrainingRun, compute_training, explore_training
 from .transfer import TransferChoice, compute_transfer, explore_transfer
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
-    "activation", "batch_stats", "clipping", "gradient_flow", "initializer", "mlp", "transfer", "live"}]
+    "activation", "batch_stats", "clipping", "gradient_flow", "initializer", "mlp", "training", "transfer",
+    "live"}]

@@ -136,7 +136,8 @@ class LiveFigure:
 
         self.figure = Figure(figsize=figsize, dpi=dpi or mpl.rcParams["figure.dpi"])
         FigureCanvasAgg(self.figure)
-        self.view = view_class(self.figure.subplots(1, ncols))
+        make_axes = getattr(view_class, "make_axes", None)  # a view with a layout of its own
+        self.view = view_class(make_axes(self.figure) if make_axes else self.figure.subplots(1, ncols))
         self._background = None
         self._signature = None
         self._overlays = []
@@ -208,7 +209,11 @@ def static_figure(view_class, result, axes=None, figsize=(12, 4.2)):
     import matplotlib.pyplot as plt
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=figsize)
+        make_axes = getattr(view_class, "make_axes", None)
+        if make_axes is not None:
+            axes = make_axes(plt.figure(figsize=figsize))
+        else:
+            _, axes = plt.subplots(1, 2, figsize=figsize)
     view = view_class(axes)
     view.update(result)
     np.ravel(axes)[0].figure.tight_layout()
@@ -230,6 +235,8 @@ class Explorer:
             control moves when the exact result takes longer than ``slow_s``.
         preview_note: what the preview leaves out, for the status line.
         describe: ``values -> str`` for the status line.
+        toolbar: widgets shown in a row between the controls and the figure
+            (the training explorer's Play, Pause, Step and Reset).
     ``rows`` may hold widgets as well as names (e.g. a strategy drop-down
     wired to the controls).
     """
@@ -237,7 +244,7 @@ class Explorer:
     def __init__(self, controls: dict, compute: Callable, view_class, rows: list, *,
                  presets: dict | None = None, code: Callable | None = None, preview: Callable | None = None,
                  preview_note: str = "", describe: Callable | None = None, figsize=(12, 4.2),
-                 slow_s: float = 0.15, settle_s: float = 0.15):
+                 slow_s: float = 0.15, settle_s: float = 0.15, toolbar: list | None = None):
         import ipywidgets as w
 
         self.controls, self.compute, self.preview = controls, compute, preview
@@ -277,6 +284,8 @@ class Explorer:
                 buttons.append(button)
             self.preset_buttons = buttons
             pieces.append(w.HBox([w.Label("Try:")] + buttons, layout=w.Layout(flex_flow="row wrap")))
+        if toolbar:
+            pieces.append(w.HBox(list(toolbar), layout=w.Layout(flex_flow="row wrap")))
         pieces += [self.image, self.status]
         if code is not None:
             accordion = w.Accordion([self.code_view], selected_index=None)
@@ -304,14 +313,22 @@ class Explorer:
         self._changed()
 
     # -- the worker ---------------------------------------------------------
+    #: the worker thread's name (tests look for it)
+    thread_name = "explorer-frames"
+
     def _changed(self, change=None):
         if self._holding:
             return
         with self._cond:
             self._wanted = self.values()
             self._cond.notify_all()
+        self._wake()
+
+    def _wake(self):
+        """Start the worker thread unless it runs (it ends when idle)."""
+        with self._cond:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="explorer-frames", daemon=True)
+                self._thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
                 self._thread.start()
 
     def _work(self):

@@ -17,6 +17,7 @@ def test_fast_from_environment(monkeypatch):
     assert p.name == "fast" and p.n_train < 55_000
     assert p.epochs(10) == p.max_epochs and p.epochs(1) == 1
     assert p.depth(100) == p.max_depth < 100 and p.depth(5) == 5
+    assert p.steps(1000) == p.max_steps < 1000 and p.steps(20) == 20
     assert p.n_seeds >= 2
 
 
