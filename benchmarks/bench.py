@@ -288,7 +288,9 @@ def render(data: dict) -> str:
                   f"{plays[0]['seconds']:.0f} s (`measure_training`, what `tests/test_browser.py` asserts on). "
                   f"Targets: ≥ {t.get('fps', 5)} frames a second with ≥ {t.get('steps_per_frame', 20)} steps "
                   "between frames, batch 32. Beside it, the same network trained by a bare `train_on_batch` "
-                  "loop in a kernel of its own (no measuring, no drawing, no browser).", "",
+                  "loop in a kernel of its own (no measuring, no drawing, no browser). The explorer draws at most "
+                  "10 frames a second (`MAX_FPS`: the rest of the machine is the browser's), so with 20 steps a "
+                  "frame it trains at most 200 steps a second.", "",
                   "| notebook | network | frames/s | steps/s | steps per frame | bare train_on_batch, steps/s |",
                   "|---|---|---|---|---|---|"]
             for r in plays:
