@@ -27,7 +27,7 @@ import math
 import keras
 import numpy as np
 
-from .grads import compute_gradients
+from .grads import compute_gradients, grad_norm
 
 #: On the tanh scale: |tanh(z)| > 0.97 counts as saturated (sigmoid: |2s - 1| > 0.97).
 SATURATION = 0.97
@@ -140,7 +140,7 @@ def layer_stats(model, x, y=None, loss="sparse_categorical_crossentropy",
         if g is None or "kernel" not in g.weight_names:
             continue
         grad, kernel = g.grad("kernel"), g.weight("kernel")
-        s.grad_norm = float(np.linalg.norm(np.asarray(grad, dtype=np.float64)))  # float32 squares underflow
+        s.grad_norm = grad_norm(grad)
         if learning_rate is not None and kernel.std() > 0:
             s.update_ratio = float(learning_rate * grad.std() / kernel.std())
     return stats

@@ -180,11 +180,17 @@ def compute_gradients(model, x, y, loss="sparse_categorical_crossentropy",
     return loss_value, layers
 
 
+def grad_norm(gradient) -> float:
+    """The L2 norm of a (float32) gradient, summed in float64: in float32 the
+    squares of entries below ~1e-19 underflow, and a gradient of 1e-23 would
+    have norm 0, as if it had vanished when only its norm did."""
+    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64)))
+
+
 def gradient_norms(model, x, y, loss="sparse_categorical_crossentropy",
                    weight: str = "kernel") -> dict:
     """The L2 norm of the gradient of each layer's ``weight`` (its kernel by
     default), input side first: ``{layer_name: norm}``. Layers without such a
     weight are left out."""
     _, layers = compute_gradients(model, x, y, loss)
-    return {g.layer: float(np.linalg.norm(np.asarray(g.grad(weight), dtype=np.float64)))
-            for g in layers if weight in g.weight_names}
+    return {g.layer: grad_norm(g.grad(weight)) for g in layers if weight in g.weight_names}

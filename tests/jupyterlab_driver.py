@@ -694,14 +694,21 @@ def kernel_says(lab, rel: str, code: str, timeout: float = 60) -> str:
     client = BlockingKernelClient(connection_file=str(lab.runtime / f"kernel-{sessions[0]['kernel']['id']}.json"))
     client.load_connection_file()
     client.start_channels()
-    out = []
     try:
         client.wait_for_ready(timeout=timeout)
-        reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda msg: out.append(
-            msg["content"].get("text", "") if msg["msg_type"] == "stream" else
-            "\n".join(msg["content"].get("traceback", [])) if msg["msg_type"] == "error" else ""))
+        status, out = run_code(client, code, timeout)
     finally:
         client.stop_channels()
-    if reply["content"]["status"] != "ok":
-        raise DriverError(f"{code!r} failed in the kernel of {rel}:\n{''.join(out)}")
-    return "".join(out)
+    if status != "ok":
+        raise DriverError(f"{code!r} failed in the kernel of {rel}:\n{out}")
+    return out
+
+
+def run_code(client, code: str, timeout: float = 60) -> tuple[str, str]:
+    """Execute ``code`` through a started ``jupyter_client`` client: the
+    reply's status (``ok``, ``error``) and what the code printed, tracebacks included."""
+    out = []
+    reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda msg: out.append(
+        msg["content"].get("text", "") if msg["msg_type"] == "stream" else
+        "\n".join(msg["content"].get("traceback", [])) if msg["msg_type"] == "error" else ""))
+    return reply["content"]["status"], "".join(out)

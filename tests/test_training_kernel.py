@@ -1,10 +1,11 @@
 """The training explorer in a real Jupyter kernel: a kernel interrupt pauses
 it, whether the kernel is idle (the explorer training in the background) or
 running a cell, and its worker thread ends."""
-import queue
 import time
 
 import pytest
+
+from jupyterlab_driver import run_code
 
 jupyter_client = pytest.importorskip("jupyter_client")
 
@@ -38,22 +39,10 @@ print("STATE", e.playing, step == e.run.step, e.paused_why or "-",
 
 
 def _run(client, code, timeout=120):
-    """Execute ``code``; its stdout and the reply's status."""
-    msg_id = client.execute(code)
-    out, deadline = [], time.monotonic() + timeout
-    while True:
-        try:
-            msg = client.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"no answer within {timeout} s to:\n{code}") from None
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            out.append(msg["content"]["text"])
-        elif msg["msg_type"] == "error":
-            out.append("\n".join(msg["content"]["traceback"]))
-        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return "".join(out)
+    """Execute ``code``; what it printed (the test fails if it raised)."""
+    status, out = run_code(client, code, timeout)
+    assert status == "ok", f"{code!r} failed:\n{out}"
+    return out
 
 
 @pytest.fixture
@@ -64,7 +53,7 @@ def kernel():
     client.start_channels()
     client.wait_for_ready(timeout=120)
     try:
-        assert "Error" not in _run(client, SETUP)
+        _run(client, SETUP)
         yield manager, client
     finally:
         client.stop_channels()
@@ -73,7 +62,7 @@ def kernel():
 
 def test_an_interrupt_while_idle_pauses_training(kernel):
     manager, client = kernel
-    assert "Error" not in _run(client, PLAY)
+    _run(client, PLAY)
     step = _run(client, "print(e.run.step)")
     time.sleep(0.5)  # idle kernel, the explorer training in its thread
     assert int(_run(client, "print(e.run.step)")) > int(step)
@@ -86,7 +75,7 @@ def test_an_interrupt_while_idle_pauses_training(kernel):
 
 def test_an_interrupt_during_a_cell_pauses_training(kernel):
     manager, client = kernel
-    assert "Error" not in _run(client, PLAY)
+    _run(client, PLAY)
     msg_id = client.execute("time.sleep(30)")
     time.sleep(1.0)
     manager.interrupt_kernel()

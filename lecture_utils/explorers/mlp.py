@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..grads import grad_norm
 from ._checks import check_choice
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "selu", "linear")
@@ -53,13 +54,6 @@ def flush_denormals(x: np.ndarray) -> np.ndarray:
     (flush-to-zero): a gradient below ~1.2e-38 becomes exactly 0. Without it a
     vanishing gradient makes every later matrix product crawl."""
     return np.where(np.abs(x) < FLOAT32_TINY, np.float32(0), x)
-
-
-def grad_norm(gradient: np.ndarray) -> float:
-    """The L2 norm of a float32 gradient, summed in float64: in float32 the
-    squares of entries below ~1e-19 underflow, and a gradient of 1e-23 would
-    have norm 0, as if it had vanished when only its norm did."""
-    return float(np.linalg.norm(np.asarray(gradient, dtype=np.float64)))
 
 
 def init_std(initializer: str, fan_in: int, fan_out: int, sigma: float = 1.0) -> float:

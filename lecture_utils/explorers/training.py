@@ -33,7 +33,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import math
-import signal
 import threading
 import time
 import weakref
@@ -41,7 +40,7 @@ import weakref
 import numpy as np
 
 from ._checks import check_choice, check_int, starting_values
-from .live import Explorer, one_blas_thread, static_figure, sticky_limits
+from .live import Explorer, one_blas_thread, static_figure, sticky_limits, sticky_range
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
 INITIALIZERS = ("random_normal", "glorot", "he", "lecun")
@@ -212,8 +211,6 @@ class TrainingRun:
     def __init__(self, config: dict, X, y, X_valid, y_valid):
         import keras
 
-        from ..diagnostics import dead_share, saturated_share
-
         self.config = config = check_config(config)
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
         if len(X) < config["batch_size"] or len(X) != len(y):
@@ -226,7 +223,6 @@ class TrainingRun:
         self.dense = [layer for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
         self.activations = [layer for layer in self.model.layers if isinstance(layer, keras.layers.Activation)]
         self._probe = keras.Model(self.model.inputs[0], [layer.output for layer in self.activations])
-        self._saturated, self._dead = saturated_share, dead_share
         self._rng = np.random.default_rng(config["seed"])
         self._order = np.empty(0, dtype=np.int64)
         probe = np.random.default_rng(config["seed"] + 1).choice(len(X), min(PROBE_IMAGES, len(X)), replace=False)
@@ -288,7 +284,8 @@ class TrainingRun:
     def _measure(self, trained: int = 0) -> None:
         import keras
 
-        from ..grads import compute_gradients
+        from ..diagnostics import dead_share, saturated_share
+        from ..grads import compute_gradients, grad_norm
 
         h = self.history
         h.steps.append(self.step + trained)
@@ -306,15 +303,14 @@ class TrainingRun:
             for variable, value in zip(self.model.non_trainable_variables, state):
                 variable.assign(value)
             by_name = {g.layer: g for g in layers}
-            h.grad_norms.append([float(np.linalg.norm(np.asarray(by_name[d.name].grad("kernel"), np.float64)))
-                                 for d in self.dense])
+            h.grad_norms.append([grad_norm(by_name[d.name].grad("kernel")) for d in self.dense])
             if h.diverged_at is None and not np.all(np.isfinite(h.grad_norms[-1])):
                 h.diverged_at = h.steps[-1]  # the loss came back from overflow, the weights did not
             act = self.config["activation"]
             shares = []
             for out in outputs:
                 out = np.asarray(keras.ops.convert_to_numpy(out))
-                share = self._saturated(out, act) if h.share_kind == "saturated" else self._dead(out, act)
+                share = saturated_share(out, act) if h.share_kind == "saturated" else dead_share(out, act)
                 shares.append(share)
             h.shares.append(shares)
             if self._before is None:
@@ -421,11 +417,8 @@ class TrainingView:
         losses = np.concatenate([h.array("train_loss"), h.array("valid_loss")])
         losses = losses[np.isfinite(losses)]
         if losses.size:
-            high = min(float(losses.max()), 20.0)
-            current = None if self._first else self.loss_ax.get_ylim()
-            if current is None or not (current[1] >= high and current[1] <= 2.5 * high):
-                current = (0.0, 1.3 * high)
-            self.loss_ax.set_ylim(current)
+            need = (0.0, min(float(losses.max()), 20.0))
+            self.loss_ax.set_ylim(sticky_range(None if self._first else self.loss_ax.get_ylim(), need, 2.5, 1.3))
         self.diverged.set_text("" if h.diverged_at is None else
                                f"diverged at step {h.diverged_at}")
         half = (steps[1] - steps[0]) / 2 if len(steps) > 1 else FRAME_STEPS / 2
@@ -555,8 +548,7 @@ def _pause_on_interrupt() -> None:
 
     shell.events.register("post_run_cell", after_cell)
     kernel = getattr(shell, "kernel", None)
-    if kernel is not None and hasattr(kernel, "saved_sigint_handler") \
-            and threading.current_thread() is threading.main_thread():
+    if kernel is not None and hasattr(kernel, "saved_sigint_handler"):
         previous = kernel.saved_sigint_handler
 
         def on_interrupt(signum, frame):
@@ -590,7 +582,6 @@ class TrainingExplorer(Explorer):
         self._timing = (0.0, 0.0)   # the last frame's (computed, drawn) seconds
         self._commands: list = []
         self._last_tick = -math.inf
-        self.fps = 0.0
         self.steps_per_s = 0.0
         self.run = None
         buttons = {}
@@ -719,17 +710,14 @@ class TrainingExplorer(Explorer):
 
     def _show_run(self, advance):
         """Advance the run (train a frame, or start a new one) and show it."""
-        with one_blas_thread():
-            self._show_run_now(advance)
-
-    def _show_run_now(self, advance):
         start = time.perf_counter()
         before = self.run.step if self.run is not None else 0
         trained_before = self.run.history.seconds if self.run is not None else 0.0
         try:
-            history = advance()
-            computed = time.perf_counter() - start
-            png = self.live.frame(history)
+            with one_blas_thread():
+                history = advance()
+                computed = time.perf_counter() - start
+                png = self.live.frame(history)
         except Exception:
             self.playing = False
             self._set_buttons()
@@ -737,9 +725,7 @@ class TrainingExplorer(Explorer):
             return
         drawn = time.perf_counter() - start - computed
         self.image.value = png
-        frame_s = time.perf_counter() - start
         if history.step > before:
-            self.fps = 1.0 / max(frame_s, 1.0 / MAX_FPS) if self.playing else 0.0
             trained = history.seconds - trained_before
             self.steps_per_s = (history.step - before) / trained if trained > 0 else 0.0
         self.shown = self.values()
@@ -764,11 +750,6 @@ class TrainingExplorer(Explorer):
                              f"step {h.step:,} (epoch {epoch:.2f}) · {html.escape(h.latest())}{speed} · "
                              f"frame: trained and measured in {computed * 1000:.0f} ms, "
                              f"drawn in {drawn * 1000:.0f} ms</span>")
-
-    def close(self):
-        """Stop training and close the widgets."""
-        self.pause()
-        self.widget.close()
 
 
 def explore_training(X, y, X_valid, y_valid, **initial):

@@ -577,7 +577,7 @@ def test_clipping_code_builds_the_optimizers_it_clips_with():
 def test_a_tiny_gradient_keeps_its_norm():
     """A float32 gradient of 1e-23 has a norm of ~1e-21, not 0: its squares
     (1e-46) would underflow in float32."""
-    from lecture_utils.explorers.mlp import grad_norm as norm
+    from lecture_utils.grads import grad_norm as norm
 
     g = np.full((100, 100), 1e-23, dtype=np.float32)
     assert np.linalg.norm(g) == 0  # what float32 arithmetic gives

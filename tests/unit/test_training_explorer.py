@@ -4,7 +4,6 @@ clippings, the update:data ratio, dead units), and the explorer's buttons,
 pausing, heartbeat and threads."""
 import html
 import math
-import threading
 import time
 
 import keras
@@ -223,6 +222,7 @@ def test_step_reset_and_a_change_of_control(explorer):
 def test_play_trains_pause_stops_within_a_frame_and_the_thread_ends(explorer):
     explorer.press("play")
     _wait(lambda: explorer.run.step >= 5 * training.FRAME_STEPS)
+    worker = explorer._thread
     assert explorer.buttons["play"].disabled and not explorer.buttons["pause"].disabled
     explorer.press("pause")
     explorer.flush()
@@ -230,7 +230,8 @@ def test_play_trains_pause_stops_within_a_frame_and_the_thread_ends(explorer):
     time.sleep(0.5)
     assert explorer.run.step == stopped and not explorer.playing
     _wait(lambda: explorer._thread is None, timeout=5)  # IDLE_EXIT_S = 0.5 here
-    assert not [t for t in threading.enumerate() if t.name == "explorer-training"]
+    worker.join(timeout=1)  # this explorer's worker, not one an earlier test's explorer left idling
+    assert worker.name == training.TrainingExplorer.thread_name and not worker.is_alive()
 
 
 def test_without_ticks_from_the_page_it_pauses(explorer):
