@@ -7,12 +7,14 @@
 #   make explorer-pictures  re-run only the explorer cells (and what they need), full profile
 #   make exercises  generate exercises/ and build/autograder/ from solutions/
 #               (lecture-utils build-exercises; FORCE=1 replaces edited exercise notebooks)
+#   make site   the course as a static website in build/site (tools/build_site.py:
+#               the committed notebooks, not re-run; nothing downloaded)
 #   make bench  run every notebook (full and fast profiles, TF and JAX) and write
 #               benchmarks/REPORT.md (about 70 min on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,jax
+EXTRAS ?= dev,jax,site
 STAMP := $(VENV)/.installed
 # jupyter refuses to run as root unless told to (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -20,7 +22,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: venv lab test execute explorer-pictures exercises bench clean
+.PHONY: venv lab test execute explorer-pictures exercises site bench clean
 
 venv: $(STAMP)
 
@@ -49,6 +51,9 @@ explorer-pictures: $(STAMP)
 
 exercises: $(STAMP)
 	$(VENV)/bin/lecture-utils build-exercises $(if $(FORCE),--force,)
+
+site: $(STAMP)
+	$(PY) tools/build_site.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)

@@ -20,7 +20,6 @@ BROWSER_TESTS_ALL_CELLS=1 to run every cell above an explorer instead of only
 those it needs.
 """
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -37,10 +36,6 @@ ALL_EXPLORERS = find_explorers(NOTEBOOKS, all_cells_above=os.environ.get("BROWSE
 EXPLORERS = [e for e in ALL_EXPLORERS if e.function != "explore_training"]
 TRAINING = [e for e in ALL_EXPLORERS if e.function == "explore_training"]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1600, "height": 1200}
-PAGE_TIMEOUT_S = 60      # JupyterLab loads, the kernel starts
 N_CHANGES = 20
 TARGET_MEDIAN_S = 0.15   # the target (benchmarks/, REPORT.md), on the 2-core machine
 TARGET_P95_S = 0.25
@@ -50,52 +45,14 @@ SETTLE_LIMIT_S = 1.0
 TARGET_FPS = 5.0         # the training explorer: frames a second while playing (10 x 100 network)
 MIN_STEPS_PER_FRAME = 20
 
-INSTALL_HINT = ("The browser tests need Debian's Chromium: `sudo apt-get install chromium` "
-                "(.ci/run installs it), or set CHROMIUM=/path/to/chromium.")
-
-
-def _chromium() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(f"Chromium not found at {path}. {INSTALL_HINT}", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Headless Chromium with a fresh profile, one for the module, always closed."""
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright for Python is missing: `.venv/bin/pip install -e \".[dev,jax]\"` "
-                    f"(it needs no browser download). {INSTALL_HINT}", pytrace=False)
-    playwright = sync_playwright().start()
-    context = None
-    try:
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-                headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT, timeout=60_000)
-        except Exception as e:
-            pytest.fail(f"Chromium ({executable}) did not start: {e}\n{INSTALL_HINT}", pytrace=False)
-        context.set_default_timeout(PAGE_TIMEOUT_S * 1000)
-        yield context
-    finally:
-        if context is not None:
-            try:
-                context.close()
-            except Exception:
-                pass
-        playwright.stop()
-
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """One JupyterLab server for the module, on a copy of notebooks/; always stopped."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
+        if not old.name.startswith("site-"):  # tests/test_site.py's
+            old.unlink()
     with LabServer(NOTEBOOKS, tmp_path_factory.mktemp("jupyterlab")) as server:
         yield server
 

@@ -15,11 +15,12 @@ def _name_and_spec(requirement: str) -> tuple[str, str]:
 def test_pyproject_and_environment_yml_list_the_same_packages():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    declared = dict(map(_name_and_spec, project["dependencies"] + extras["dev"] + extras["jax"]))
+    declared = dict(map(_name_and_spec, project["dependencies"] + extras["dev"] + extras["jax"] + extras["site"]))
     conda = {}
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("\ndependencies:\n", 1)[1].splitlines():
-        m = re.fullmatch(r"  - ([A-Za-z0-9_.\-]+)\s*([<>=!~].*)?", line)
+        # conda's packages, and pip's (indented under "- pip:") but the package itself
+        m = re.fullmatch(r"  (?:    )?- ([A-Za-z0-9_.\-]+)\s*([<>=!~].*)?", line)
         if m and m.group(1) not in {"python", "pip"}:
             conda[m.group(1).lower().replace("_", "-")] = (m.group(2) or "").replace(" ", "")
     assert conda == declared, (
