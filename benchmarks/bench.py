@@ -203,6 +203,28 @@ def results_table(results: dict) -> list[str]:
     return lines
 
 
+def engine_section(engine: dict | None) -> list[str]:
+    """The "Training engine" section, from benchmarks/engine.json."""
+    L = ["## Training engine", ""]
+    if not engine:
+        return L + ["Not measured yet: `.venv/bin/python benchmarks/engine.py`.", ""]
+    base = " with ".join(engine["notebooks_setting"][::-1]).replace("default with ", "")
+    L += [f"`benchmarks/engine.py`, commit {engine['machine'].get('commit')}, {engine['machine']['cores']} cores, "
+          f"one run ({engine['seconds']} s; load average at the end {engine['load_average_1min_at_end']}): "
+          f"seconds per epoch of the full profile (55,000 training and 5,000 validation images, batch "
+          f"{engine['batch_size']}, `model.fit` with SGD as the notebooks train), timed on a fifth of the data "
+          f"(the fastest of {engine['repeats']} epochs after the first, which compiles, times "
+          f"{engine['fraction']}). \"side by side\": the copies, each from its own seed, trained as one Keras "
+          f"model on the same batches, seconds per copy. Ratio: to {base} with Keras's default arguments "
+          "(what notebooks 01, 02 and 06 use; 03 and 04 pass `steps_per_execution=8`); below 1 is faster.", "",
+          "| model | backend | setting | s/epoch | ratio |", "|---|---|---|---|---|"]
+    for r in engine["rows"]:
+        ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+        L.append(f"| {engine['models'][r['model']]} | {r['backend']} | {r['setting']} | "
+                 f"{r['s_per_epoch']:.2f} | {ratio} |")
+    return L + [""]
+
+
 def render(data: dict) -> str:
     m, runs = data["machine"], data["runs"]
     L = ["# Reproduction and performance report", "",
@@ -249,6 +271,8 @@ def render(data: dict) -> str:
         f"{sum(t['seconds'] for t in runs[r]['timing'].values()):.0f}" if r in runs else "—" for r in RUNS)
     L.append(f"| **all** | {full_total} | — | {fast_tf_total} | {fast_jax_total} |")
     L.append("")
+
+    L += engine_section(data.get("engine"))
 
     L += ["## Explorers", "",
           "### On screen, in JupyterLab and headless Chromium", ""]
@@ -358,6 +382,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gpu", type=Path, default=None, help="a run folder from a GPU machine")
     parser.add_argument("--no-browser", action="store_true",
                         help="do not run benchmarks/browser_latency.py (its last results are still reported)")
+    parser.add_argument("--no-engine", action="store_true",
+                        help="do not run benchmarks/engine.py (its last results are still reported)")
     args = parser.parse_args(argv)
 
     for run in args.runs:
@@ -385,6 +411,12 @@ def main(argv=None) -> int:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "browser_latency.py")], check=True)
     if browser.exists():
         data["browser"] = json.loads(browser.read_text())
+    engine = ROOT / "benchmarks" / "engine.json"
+    if not args.report_only and not args.no_engine:
+        print("[bench] the training engine ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "engine.py")], check=True)
+    if engine.exists():
+        data["engine"] = json.loads(engine.read_text())
     print("[bench] widget latency ...", flush=True)
     data["latency"] = latency()
     data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)
