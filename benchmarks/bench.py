@@ -208,7 +208,7 @@ def engine_section(engine: dict | None) -> list[str]:
     L = ["## Training engine", ""]
     if not engine:
         return L + ["Not measured yet: `.venv/bin/python benchmarks/engine.py`.", ""]
-    base = " with ".join(engine["notebooks_setting"][::-1]).replace("default with ", "")
+    base = engine["notebooks_setting"][0]   # the backend; its setting is Keras's defaults
     L += [f"`benchmarks/engine.py`, commit {engine['machine'].get('commit')}, {engine['machine']['cores']} cores, "
           f"one run ({engine['seconds']} s; load average at the end {engine['load_average_1min_at_end']}): "
           f"seconds per epoch of the full profile (55,000 training and 5,000 validation images, batch "
@@ -405,18 +405,14 @@ def main(argv=None) -> int:
     if args.report_only and previous.exists():  # runs not in --out: keep those of the committed report
         for run, value in json.loads(previous.read_text()).get("runs", {}).items():
             data["runs"].setdefault(run, value)
-    browser = ROOT / "benchmarks" / "browser_latency.json"
-    if not args.report_only and not args.no_browser:
-        print("[bench] explorers in the browser ...", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "browser_latency.py")], check=True)
-    if browser.exists():
-        data["browser"] = json.loads(browser.read_text())
-    engine = ROOT / "benchmarks" / "engine.json"
-    if not args.report_only and not args.no_engine:
-        print("[bench] the training engine ...", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "engine.py")], check=True)
-    if engine.exists():
-        data["engine"] = json.loads(engine.read_text())
+    for key, script, saved, what, skip in [
+            ("browser", "browser_latency.py", "browser_latency.json", "explorers in the browser", args.no_browser),
+            ("engine", "engine.py", "engine.json", "the training engine", args.no_engine)]:
+        if not args.report_only and not skip:  # a script of its own; its last results otherwise
+            print(f"[bench] {what} ...", flush=True)
+            subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)], check=True)
+        if (ROOT / "benchmarks" / saved).exists():
+            data[key] = json.loads((ROOT / "benchmarks" / saved).read_text())
     print("[bench] widget latency ...", flush=True)
     data["latency"] = latency()
     data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)

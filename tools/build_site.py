@@ -30,8 +30,9 @@ from pathlib import Path
 
 import nbformat
 
+from lecture_utils.explorers.live import PICTURE_TEXT
+
 ROOT = Path(__file__).resolve().parents[1]
-EXPLORER_TEXT = "An explorer;"
 EXPLORER_NOTE = ("<p class=\"explorer-note\"><b>Live when run.</b> This is a picture of the explorer "
                  "as it starts. Run the notebook (JupyterLab, a JupyterHub or Binder) and its "
                  "controls redraw the figure as you move them.</p>")
@@ -45,7 +46,7 @@ def lecture_notebooks(root: Path = ROOT) -> list[Path]:
 
 def _is_explorer_picture(output) -> bool:
     data = output.get("data", {})
-    return "image/png" in data and EXPLORER_TEXT in str(data.get("text/plain", ""))
+    return "image/png" in data and data.get("text/plain") == PICTURE_TEXT
 
 
 def notebook_for_the_site(path: Path):
@@ -117,9 +118,8 @@ def mathjax_dir() -> Path:
     return folder
 
 
-def lay_out_sources(src: Path, root: Path = ROOT) -> dict:
-    """Write every source page of the site into ``src`` (emptied first).
-    Returns what it laid out: notebooks and explorer notes."""
+def lay_out_sources(src: Path, root: Path = ROOT) -> None:
+    """Write every source page of the site into ``src`` (emptied first)."""
     if src.exists():
         shutil.rmtree(src)
     shutil.copytree(root / "site", src)
@@ -127,13 +127,10 @@ def lay_out_sources(src: Path, root: Path = ROOT) -> dict:
     into.mkdir(parents=True)
     for part in MATHJAX_PARTS:
         (shutil.copytree if (mathjax / part).is_dir() else shutil.copy2)(mathjax / part, into / part)
-    notes = {}
     for path in lecture_notebooks(root):
-        nb, notes[path.stem] = notebook_for_the_site(path)
-        nbformat.write(nb, src / path.name)
+        nbformat.write(notebook_for_the_site(path)[0], src / path.name)
     (src / "exercises.md").write_text(exercises_page(root), encoding="utf-8")
     (src / "report.md").write_text(report_page(root), encoding="utf-8")
-    return notes
 
 
 def build(out: Path, src: Path) -> float:

@@ -44,6 +44,8 @@ import numpy as np
 
 #: a worker with nothing to do for this long ends; the next change starts another
 IDLE_EXIT_S = 20.0
+#: the text beside an explorer's picture in a saved notebook (tools/build_site.py finds the pictures by it)
+PICTURE_TEXT = "An explorer; with a running kernel its controls answer live. The picture shows it as it starts."
 
 
 def sticky_limits(current, low: float, high: float, log: bool = False, slack: float = 3.0):
@@ -426,8 +428,7 @@ def _box_class():
         def _repr_mimebundle_(self, **kwargs):
             bundle = super()._repr_mimebundle_(**kwargs)
             bundle["image/png"] = base64.b64encode(self.explorer.live.picture()).decode("ascii")
-            bundle["text/plain"] = ("An explorer; with a running kernel its controls answer live. "
-                                    "The picture shows it as it starts.")
+            bundle["text/plain"] = PICTURE_TEXT
             return bundle
 
         def flush(self, timeout: float = 30.0):
