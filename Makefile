@@ -1,7 +1,8 @@
 # Training deep networks -- the course package.
 #   make lab    create .venv if needed, install, open JupyterLab on notebook 00
 #   make test   the same set-up, then the whole test suite (fast profile,
-#               TensorFlow; then the unit tests and notebooks again under JAX)
+#               TensorFlow; then the unit tests and notebooks again under JAX;
+#               then the on-screen timing tests alone)
 #   make execute  re-run the notebooks in the full profile and save their outputs
 #               (the explorers' outputs keep their picture, not the widget: tools/explorer_pictures.py)
 #   make explorer-pictures  re-run only the explorer cells (and what they need), full profile
@@ -35,9 +36,17 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS) notebooks/00_start_here.ipynb
 
+# make test: TensorFlow, then the unit tests and notebooks again under JAX, each
+# on TEST_JOBS processes side by side (pytest-xdist; a file's tests stay in one,
+# so a notebook keeps its kernel); then the tests that time what is on screen
+# (marked timing), alone, so that nothing else competes with them for the CPU
+TEST_JOBS ?= 2
+XDIST := -n $(TEST_JOBS) --dist loadfile
+
 test: $(STAMP)
-	KERAS_BACKEND=tensorflow $(PY) -m pytest $(PYTEST_ARGS)
-	KERAS_BACKEND=jax $(PY) -m pytest tests/unit notebooks $(PYTEST_ARGS)
+	KERAS_BACKEND=tensorflow $(PY) -m pytest $(XDIST) -m "not timing" $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) tests/unit notebooks $(PYTEST_ARGS)
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -m timing $(PYTEST_ARGS)
 
 execute: $(STAMP)
 	for nb in notebooks/*.ipynb $(wildcard solutions/*.ipynb); do \

@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/bench.py --runs fast-tensorflow --notebooks 05 06
     .venv/bin/python benchmarks/bench.py --report-only   # rebuild the report from earlier runs
 
+With ``--notebooks`` or ``--report-only``, what is not re-run (other notebooks,
+the widget latency, the start-up times) is kept from ``benchmarks/report.json``.
+
 Runs every notebook of ``notebooks/`` in the full profile (TensorFlow) and in
 the fast profile (TensorFlow and JAX), each in its own kernel through
 ``jupyter nbconvert --execute``, timing the notebook and each cell; the
@@ -75,7 +78,8 @@ def run_notebook(path: Path, run: str, out: Path) -> dict:
     seconds = time.perf_counter() - start
     # the load average shows whether something else competed for the cores meanwhile
     entry = {"notebook": path.stem, "run": run, "seconds": seconds, "ok": proc.returncode == 0,
-             "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
+             "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+             "date": dt.date.today().isoformat(), "commit": _commit()}
     if proc.returncode != 0:
         entry["error"] = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
     elif executed.exists():
@@ -148,12 +152,16 @@ def machine() -> dict:
             info[package] = version(package)
         except PackageNotFoundError:
             info[package] = None
-    try:
-        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                        capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        info["commit"] = None
+    info["commit"] = _commit()
     return info
+
+
+def _commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 # ---------------------------------------------------------------- the report
@@ -229,7 +237,9 @@ def render(data: dict) -> str:
     m, runs = data["machine"], data["runs"]
     L = ["# Reproduction and performance report", "",
          f"Made by `make bench` (`benchmarks/bench.py`) on {m['date']} at commit `{m['commit']}`; "
-         "every figure below was measured by that run, none typed in. Data: `benchmarks/report.json`.", "",
+         "every figure below was measured by a run of it, none typed in (a run of some notebooks only, "
+         "`--notebooks`, keeps the others' figures from the report before it; each notebook's run has its "
+         "date and commit in `report.json`). Data: `benchmarks/report.json`.", "",
          "## Machine", "",
          f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m.get('memory_gib', '?')} GiB; no GPU",
          f"- Python {m['python']}; Keras {m['keras']}; TensorFlow {m['tensorflow']}; JAX {m['jax']}; "
@@ -401,10 +411,16 @@ def main(argv=None) -> int:
     if args.no_report:
         return 0
     data = {"machine": machine(), **collect(args.out, RUNS, args.gpu)}
-    previous = ROOT / "benchmarks" / "report.json"
-    if args.report_only and previous.exists():  # runs not in --out: keep those of the committed report
-        for run, value in json.loads(previous.read_text()).get("runs", {}).items():
-            data["runs"].setdefault(run, value)
+    previous_file = ROOT / "benchmarks" / "report.json"
+    previous = json.loads(previous_file.read_text()) if previous_file.exists() else {}
+    # notebooks (or whole runs) not in --out: keep those of the committed report
+    for run, value in previous.get("runs", {}).items():
+        here = data["runs"].setdefault(run, {"timing": {}, "results": {}})
+        for notebook, timing in value["timing"].items():
+            if notebook not in here["timing"]:
+                here["timing"][notebook] = timing
+                if notebook in value["results"]:
+                    here["results"][notebook] = value["results"][notebook]
     for key, script, saved, what, skip in [
             ("browser", "browser_latency.py", "browser_latency.json", "explorers in the browser", args.no_browser),
             ("engine", "engine.py", "engine.json", "the training engine", args.no_engine)]:
@@ -413,11 +429,18 @@ def main(argv=None) -> int:
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)], check=True)
         if (ROOT / "benchmarks" / saved).exists():
             data[key] = json.loads((ROOT / "benchmarks" / saved).read_text())
-    print("[bench] widget latency ...", flush=True)
-    data["latency"] = latency()
-    data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)
-    print("[bench] start-up ...", flush=True)
-    data["startup"] = startup()
+    measure = not (args.report_only or args.notebooks)  # a part or nothing re-run: keep the report's
+    if measure or "latency" not in previous:
+        print("[bench] widget latency ...", flush=True)
+        data["latency"] = latency()
+        data["latency_load_average_1min"] = round(os.getloadavg()[0], 2)
+    else:
+        data["latency"], data["latency_load_average_1min"] = previous["latency"], previous["latency_load_average_1min"]
+    if measure or "startup" not in previous:
+        print("[bench] start-up ...", flush=True)
+        data["startup"] = startup()
+    else:
+        data["startup"] = previous["startup"]
     (ROOT / "benchmarks" / "report.json").write_text(json.dumps(data, indent=1))
     (ROOT / "benchmarks" / "REPORT.md").write_text(render(data))
     print("[bench] wrote benchmarks/REPORT.md and benchmarks/report.json")

@@ -108,3 +108,38 @@ def test_the_readme_quotes_the_report():
     assert len(numbers) > 10
     missing = [n for n in numbers if n not in report]
     assert not missing, f"README quotes numbers that REPORT.md does not have: {missing}"
+
+
+def test_a_partial_run_keeps_the_rest_of_the_report(tmp_path, monkeypatch):
+    """--notebooks 02: notebook 02's new figures go in; notebook 01's, the widget
+    latency and the start-up times are the report's before (not re-measured)."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks").mkdir()
+    for name in ("01_a", "02_b"):
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+    old = {"ok": True, "seconds": 100.0, "cells": 1, "slowest_cell": None, "load_average_1min_at_end": 1.0}
+    before = {"runs": {"full-tensorflow": {"timing": {"01_a": old, "02_b": old}, "results": {}}},
+              "latency": ["kept latency"], "latency_load_average_1min": 0.5, "startup": {"kept": True}}
+    (tmp_path / "benchmarks" / "report.json").write_text(json.dumps(before))
+    ran = []
+
+    def run_all(runs, notebooks, out):
+        ran.extend(p.stem for p in notebooks)
+        (out / "full-tensorflow").mkdir(parents=True)
+        (out / "full-tensorflow" / "timing.json").write_text(json.dumps({"02_b": dict(old, seconds=7.0)}))
+
+    def must_not_measure():
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    monkeypatch.setattr(bench, "run_all", run_all)
+    monkeypatch.setattr(bench, "latency", must_not_measure)
+    monkeypatch.setattr(bench, "startup", must_not_measure)
+    monkeypatch.setattr(bench, "render", lambda data: "report")
+    assert bench.main(["--runs", "full-tensorflow", "--notebooks", "02", "--out", str(tmp_path / "out"),
+                       "--no-browser", "--no-engine"]) == 0
+    after = json.loads((tmp_path / "benchmarks" / "report.json").read_text())
+    assert ran == ["02_b"]
+    timing = after["runs"]["full-tensorflow"]["timing"]
+    assert timing["01_a"]["seconds"] == 100.0 and timing["02_b"]["seconds"] == 7.0
+    assert after["latency"] == ["kept latency"] and after["startup"] == {"kept": True}

@@ -68,6 +68,7 @@ def _verdict(value, target):
     return "met" if value <= target else "MISSED"
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("explorer", EXPLORERS, ids=lambda e: e.name if sum(
     x.notebook == e.notebook for x in EXPLORERS) == 1 else f"{e.name}-cell{e.cell}")
 def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
@@ -143,6 +144,7 @@ def _training_state(lab, rel) -> tuple[list, int]:
     return ast.literal_eval(explorers), int(threads)
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("explorer", TRAINING, ids=lambda e: e.name)
 def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browser, lab, capsys):
     """Play: the step counter advances by at least 20 steps a frame and the

@@ -60,6 +60,23 @@ def test_gradients_match_finite_differences():
                                    "out": np.linalg.norm(expected[2])}, rel=1e-3)
 
 
+def test_repeated_calls_compiled_or_not_give_the_same_gradients():
+    """Later calls on a model run compiled (a tf.function, or jax.jit): they
+    follow the weights as they change and agree with finite differences."""
+    model = _model()
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = rng.integers(0, 3, size=16)
+    for step in range(4):
+        loss, layers = compute_gradients(model, x[: 8 + 2 * step], y[: 8 + 2 * step])  # other batch sizes too
+        params = [w.astype(np.float64) for w in model.get_weights()]
+        expected = _finite_differences(params, x[: 8 + 2 * step].astype(np.float64), y[: 8 + 2 * step])
+        got = [g for layer in layers for g in layer.grads]
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-3, atol=1e-6, err_msg=f"call {step + 1}")
+        model.set_weights([w - 0.5 * g for w, g in zip(model.get_weights(), got)])  # a step of SGD
+
+
 def test_batch_norm_gradients_in_training_mode():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
