@@ -79,7 +79,7 @@ def run_notebook(path: Path, run: str, out: Path) -> dict:
     # the load average shows whether something else competed for the cores meanwhile
     entry = {"notebook": path.stem, "run": run, "seconds": seconds, "ok": proc.returncode == 0,
              "load_average_1min_at_end": round(os.getloadavg()[0], 2),
-             "date": dt.date.today().isoformat(), "commit": _commit()}
+             "date": dt.date.today().isoformat(), "commit": _commit(), "cpu": _cpu()}
     if proc.returncode != 0:
         entry["error"] = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
     elif executed.exists():
@@ -138,13 +138,12 @@ def latency() -> list[dict]:
 def machine() -> dict:
     info = {"python": platform.python_version(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
+    info["cpu"] = _cpu()
     try:
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                           if line.startswith("model name"))
         kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
         info["memory_gib"] = round(kib / 2 ** 20, 1)
     except (OSError, StopIteration):
-        info["cpu"] = platform.processor() or "unknown"
+        pass
     from importlib.metadata import PackageNotFoundError, version
 
     for package in ("keras", "tensorflow", "jax", "numpy", "matplotlib", "ipywidgets", "jupyterlab"):
@@ -156,9 +155,17 @@ def machine() -> dict:
     return info
 
 
+def _cpu() -> str:
+    try:
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown"
+
+
 def _commit() -> str | None:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+        # "-dirty": what ran had changes not committed yet (tracked files only)
+        return subprocess.run(["git", "describe", "--always", "--dirty", "--exclude", "*"], cwd=ROOT, text=True,
                               capture_output=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -245,6 +252,14 @@ def render(data: dict) -> str:
          f"- Python {m['python']}; Keras {m['keras']}; TensorFlow {m['tensorflow']}; JAX {m['jax']}; "
          f"NumPy {m['numpy']}; Matplotlib {m['matplotlib']}; ipywidgets {m['ipywidgets']}; "
          f"JupyterLab {m['jupyterlab']}", ""]
+    # a partial run keeps the other notebooks' times, which may come from another machine
+    others = sorted({t.get("cpu", m["cpu"]) for run in runs.values() for t in run["timing"].values()} - {m["cpu"]})
+    marks = {cpu: "†" * (i + 1) for i, cpu in enumerate(others)}
+    for cpu, mark in marks.items():
+        where = sorted({f"{t['notebook'][:2]} ({t['run']})" for run in runs.values() for t in run["timing"].values()
+                        if t.get("cpu") == cpu})
+        L.insert(-1, f"- {mark} measured on another machine, {cpu}, kept from an earlier report: "
+                     f"{', '.join(where)}; times from two machines are not side by side")
 
     full = runs.get("full-tensorflow")
     L += ["## Results against the reference", ""]
@@ -270,7 +285,8 @@ def render(data: dict) -> str:
             return "not run"
         if not t["ok"]:
             return f"FAILED ({t['seconds']:.0f})"
-        return f"{t['seconds']:.0f}" + (" ⚠ over target" if t["seconds"] > target else "")
+        return (f"{t['seconds']:.0f}" + marks.get(t.get("cpu"), "")
+                + (" ⚠ over target" if t["seconds"] > target else ""))
 
     for nb in names:
         slow = runs.get("full-tensorflow", {}).get("timing", {}).get(nb, {}).get("slowest_cell")
@@ -281,6 +297,8 @@ def render(data: dict) -> str:
         f"{sum(t['seconds'] for t in runs[r]['timing'].values()):.0f}" if r in runs else "—" for r in RUNS)
     L.append(f"| **all** | {full_total} | — | {fast_tf_total} | {fast_jax_total} |")
     L.append("")
+    if marks:
+        L += ["The totals add up times from more than one machine (†: see \"Machine\").", ""]
 
     L += engine_section(data.get("engine"))
 
@@ -418,7 +436,8 @@ def main(argv=None) -> int:
         here = data["runs"].setdefault(run, {"timing": {}, "results": {}})
         for notebook, timing in value["timing"].items():
             if notebook not in here["timing"]:
-                here["timing"][notebook] = timing
+                # runs recorded before the CPU was: the machine of the report they were in
+                here["timing"][notebook] = {"cpu": previous.get("machine", {}).get("cpu", "unknown"), **timing}
                 if notebook in value["results"]:
                     here["results"][notebook] = value["results"][notebook]
     for key, script, saved, what, skip in [

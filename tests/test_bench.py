@@ -76,6 +76,14 @@ def test_report_is_built_from_the_runs(runs):
     assert "| 05_gradient_clipping | g1 | 0.118 | 0.310 ⚠ | 0.520 | 0.700 | 0.200 | 2.400 | 18 / 20 |" in report
     assert "No machine with a GPU was available" in report
     assert "Keras imported by it: no" in report
+    assert "another machine" not in report and "†" not in report
+
+    # a time kept from a run on another machine is marked, and the machine named
+    data["runs"]["full-tensorflow"]["timing"]["04_batch_normalization"]["cpu"] = "Another CPU"
+    report = bench.render(data)
+    assert "| 04_batch_normalization | 719† ⚠ over target | — | not run | not run |" in report
+    assert "- † measured on another machine, Another CPU, kept from an earlier report: 04 (full-tensorflow)" in report
+    assert "The totals add up times from more than one machine" in report
 
 
 def test_bad_arguments_are_named(capsys):
@@ -118,7 +126,8 @@ def test_a_partial_run_keeps_the_rest_of_the_report(tmp_path, monkeypatch):
     for name in ("01_a", "02_b"):
         (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
     old = {"ok": True, "seconds": 100.0, "cells": 1, "slowest_cell": None, "load_average_1min_at_end": 1.0}
-    before = {"runs": {"full-tensorflow": {"timing": {"01_a": old, "02_b": old}, "results": {}}},
+    before = {"machine": {"cpu": "The old CPU"},
+              "runs": {"full-tensorflow": {"timing": {"01_a": old, "02_b": old}, "results": {}}},
               "latency": ["kept latency"], "latency_load_average_1min": 0.5, "startup": {"kept": True}}
     (tmp_path / "benchmarks" / "report.json").write_text(json.dumps(before))
     ran = []
@@ -142,4 +151,5 @@ def test_a_partial_run_keeps_the_rest_of_the_report(tmp_path, monkeypatch):
     assert ran == ["02_b"]
     timing = after["runs"]["full-tensorflow"]["timing"]
     assert timing["01_a"]["seconds"] == 100.0 and timing["02_b"]["seconds"] == 7.0
+    assert timing["01_a"]["cpu"] == "The old CPU"  # kept: where it was measured goes with it
     assert after["latency"] == ["kept latency"] and after["startup"] == {"kept": True}
