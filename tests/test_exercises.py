@@ -118,6 +118,17 @@ def _grade(test_path, env):
     return test
 
 
+_MISSING = object()
+
+
+def _takes(test_path):
+    """The names a question's tests take."""
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    return judge.test_parameters([create_test_file(str(test_path), NBMetadataConfig())])
+
+
 def _failures(test):
     return [(r.test_case.name, r.test_case.hidden, judge.clean_message(r.message))
             for r in test.test_case_results if not r.passed]
@@ -198,7 +209,8 @@ def test_right_answers_get_every_point(built, name, question, answer, tmp_path):
 @pytest.mark.parametrize("name, question, answer", _cases("WRONG"))
 def test_wrong_answers_lose_points_and_say_why(built, name, question, answer, tmp_path):
     code, says = answer
-    env = dict(_solution_env(built, name))
+    solution = _solution_env(built, name)
+    env = dict(solution)
     exec(code, env)
     files = _test_files(built, name, tmp_path)
     test = _grade(files[question], env)
@@ -208,8 +220,13 @@ def test_wrong_answers_lose_points_and_say_why(built, name, question, answer, tm
         assert message.startswith(("Incorrect:", "NotAnswered:")), message
     assert any(says in message for _, _, message in failures), \
         f"no message says {says!r}: {[m for _, _, m in failures]}"
-    for other, path in files.items():  # only this question loses points
-        if other != question:
+    # only this question loses points: every other question that takes a name the answer
+    # bound anew is graded again; one that takes none of them is given the solution's own
+    # objects, which get every point (test_the_solution_gets_every_point)
+    rebound = {n for n in env.keys() | solution.keys() if env.get(n, _MISSING) is not solution.get(n, _MISSING)}
+    assert rebound, f"the wrong answer {code!r} binds no name"
+    for other, path in files.items():
+        if other != question and rebound & set(_takes(path)):
             graded = _grade(path, env)
             assert graded.score == graded.possible, f"{other} lost points too: {_failures(graded)}"
 
