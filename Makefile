@@ -27,12 +27,10 @@ BENCH_ARGS ?=
 
 venv: $(STAMP)
 
-# uv (from PyPI, into the venv) installs the same packages as pip, in parallel: from a
-# fresh clone about 15 s against pip's 93 s on 2 cores (README, "Tests")
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[$(EXTRAS)]"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
 lab: $(STAMP)
