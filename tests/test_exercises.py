@@ -108,12 +108,17 @@ def crossed(env, tests, scratch):
     return {n: decoder.decode(v) for n, v in sent.items()}
 
 
-def _grade(test_path, env):
-    """Run one question's tests on ``env`` after it crossed from the sandbox to the judge."""
+def _load(test_path):
+    """One question's otter test file."""
     from otter.nbmeta_config import NBMetadataConfig
     from otter.test_files import create_test_file
 
-    test = create_test_file(str(test_path), NBMetadataConfig())
+    return create_test_file(str(test_path), NBMetadataConfig())
+
+
+def _grade(test_path, env):
+    """Run one question's tests on ``env`` after it crossed from the sandbox to the judge."""
+    test = _load(test_path)
     test.run(crossed(env, [test], Path(test_path).parent))
     return test
 
@@ -123,10 +128,7 @@ _MISSING = object()
 
 def _takes(test_path):
     """The names a question's tests take."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    return judge.test_parameters([create_test_file(str(test_path), NBMetadataConfig())])
+    return judge.test_parameters([_load(test_path)])
 
 
 def _failures(test):
@@ -167,13 +169,10 @@ def test_no_exercise_without_a_solution():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_question_has_public_and_hidden_tests_a_hint_and_answers(built, name, tmp_path):
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
     files = _test_files(built, name, tmp_path)
     assert len(files) >= 4, f"{name} has {len(files)} questions; the course asks for at least 4"
     for question, path in files.items():
-        test = create_test_file(str(path), NBMetadataConfig())
+        test = _load(path)
         hidden = [tc.hidden for tc in test.test_cases]
         assert not all(hidden) and any(hidden), f"{name} {question}: needs public and hidden tests"
         assert test.possible > 0, f"{name} {question} is worth no points"
