@@ -27,10 +27,13 @@ BENCH_ARGS ?=
 
 venv: $(STAMP)
 
+# uv (from PyPI, into the venv) installs the same packages as pip, in parallel, and
+# byte-compiles them (with PYTHONDONTWRITEBYTECODE set, as in CI, nothing else would:
+# every process would compile TensorFlow again); README, "Tests", has the times
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(PY) -m pip install --quiet --upgrade pip uv
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e ".[$(EXTRAS)]"
 	touch $@
 
 lab: $(STAMP)
