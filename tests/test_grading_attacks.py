@@ -306,16 +306,26 @@ def batch(tmp_path_factory, listener):
     (subs / "honest_wrong.ipynb").write_text(json.dumps(wrong))
     (subs / "honest_other_solution.ipynb").write_text(Path(built[OTHER].solution_notebook).read_text())
 
-    home_before = set(os.listdir(HOME))
-    outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
-                             jobs=2, force=True, say=print, progress_stream=sys.stdout)
+    # the judges get a HOME of their own: what they leave there is theirs alone (another pytest
+    # worker's kernels make ~/.ipython and the like in the real one meanwhile)
+    judge_home = tmp_path_factory.mktemp("judge-home")
+    real_home = os.environ.get("HOME")
+    os.environ["HOME"] = str(judge_home)
+    try:
+        outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
+                                 jobs=2, force=True, say=print, progress_stream=sys.stdout)
+    finally:
+        if real_home is None:
+            del os.environ["HOME"]
+        else:
+            os.environ["HOME"] = real_home
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
     by = {}
     for row in rows:
         by.setdefault(Path(row["submission"]).stem, {})[row["question"]] = row
     return {"rows": by, "outcomes": outcomes, "subs": subs, "out": out, "built": built,
-            "home_before": home_before, "got": listener[1]}
+            "judge_home": judge_home, "got": listener[1]}
 
 
 def test_the_batch_completes_with_every_submission(batch):
@@ -360,15 +370,19 @@ def test_honest_submissions_get_their_exact_points(batch):
 
 def test_nothing_was_written_outside_the_sandboxes(batch):
     written = []
-    for folder in (Path(HOME), batch["subs"], ROOT, ROOT / "lecture_utils", Path("/tmp")):
+    for folder in (Path(HOME), batch["judge_home"], batch["subs"], ROOT, ROOT / "lecture_utils", Path("/tmp")):
         written += [str(p) for p in folder.glob(f"*{TOKEN}*")]
     import sysconfig
 
     site = Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py"
     assert not written and not site.exists(), written
     assert "FORGED" not in batch["out"].read_text() and "earlier grades" not in batch["out"].read_text()
-    assert set(os.listdir(HOME)) <= batch["home_before"] | {".keras", ".cache"}, \
-        set(os.listdir(HOME)) - batch["home_before"]
+    # the judges (outside the sandbox) keep only their libraries' caches and settings there
+    own = (".cache/matplotlib", ".cache/lecture_utils", ".config/matplotlib", ".keras")
+    home = batch["judge_home"]
+    left = [str(p.relative_to(home)) for p in home.rglob("*") if not p.is_dir()
+            and not any(str(p.relative_to(home)).startswith(o + "/") for o in own)]
+    assert not left, f"the judges left {left} in their HOME"
 
 
 def test_no_connection_reached_this_machine(batch):
