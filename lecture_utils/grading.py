@@ -34,6 +34,7 @@ import csv
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -262,25 +263,53 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
     return rows, score, possible
 
 
+def _judge_env(tmp: str) -> dict:
+    """The environment of a judge process (and of ``--prepare-setup``)."""
+    env = dict(os.environ)
+    env.setdefault("LECTURE_PROFILE", "fast")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("MPLBACKEND", "Agg")
+    env["PYTHONUNBUFFERED"] = "1"
+    env["TMPDIR"] = tmp
+    return env
+
+
+def prepare_setup(exercise: str, autograder_zip: Path, master: Path, folder: Path, timeout: float) -> Path | None:
+    """The exercise's set-up data, computed once for the batch (``python -m
+    lecture_utils.judge --prepare-setup``, with a judge's environment) into
+    ``folder``; None where it is not plain arrays or could not be computed
+    (each judge then computes it from ``master`` itself, as it would anyway)."""
+    out = Path(folder) / f"{exercise}-setup.npz"
+    cmd = [sys.executable, "-m", "lecture_utils.judge", exercise, str(autograder_zip), "--setup", str(master),
+           "--prepare-setup", str(out)]
+    with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
+        try:
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=_judge_env(tmp), cwd=tmp,
+                                  timeout=timeout)
+            said = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError, UnicodeDecodeError):
+            return None
+    return out if isinstance(said, dict) and said.get("status") == "prepared" and out.is_file() else None
+
+
 def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, *,
-              sandboxed: bool = True, data_dir: str | None = None, master: Path | None = None) -> Outcome:
+              sandboxed: bool = True, data_dir: str | None = None, master: Path | None = None,
+              setup_data: Path | None = None) -> Outcome:
     """Grade one identified submission: a fresh judge process (which runs the
     notebook in the sandbox and decides the marks outside it), killed after
-    ``timeout`` seconds with everything it started."""
+    ``timeout`` seconds with everything it started. The set-up data the tests
+    take: ``setup_data`` (:func:`prepare_setup`) if given, else computed from ``master``."""
     started = time.monotonic()
     notebook_text = json.dumps(sub.notebook, ensure_ascii=False)  # read (and checked) by identify()
     with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
         log_path = Path(tmp) / "log.txt"
-        env = dict(os.environ)
-        env.setdefault("LECTURE_PROFILE", "fast")
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        env.setdefault("MPLBACKEND", "Agg")
-        env["PYTHONUNBUFFERED"] = "1"
-        env["TMPDIR"] = tmp
+        env = _judge_env(tmp)
         cmd = [sys.executable, "-m", "lecture_utils.judge", sub.exercise, str(autograder_zip)]
         if data_dir:
             cmd += ["--data", str(data_dir)]
-        if master:
+        if setup_data:
+            cmd += ["--setup-data", str(setup_data)]
+        elif master:
             cmd += ["--setup", str(master)]
         if not sandboxed:
             cmd += ["--no-sandbox"]
@@ -427,6 +456,10 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             say(f"error: {broken[name]}")
 
     started = time.monotonic()
+    masters = {name: Path(solutions_dir).resolve() / f"{name}.ipynb" for name in zips}
+    setup_folder = tempfile.mkdtemp(prefix="lecture-utils-setup-")  # outside every sandbox; removed below
+    to_grade = sorted({s.exercise for s in subs if not s.problem and s.exercise in zips})
+    prepared: dict[str, Path | None] = {}
     progress = _Progress(len(subs), progress_stream)
     outcomes: dict[int, Outcome] = {}
 
@@ -439,8 +472,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         else:
             try:
                 outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout,
-                                    sandboxed=sandboxed, data_dir=data_dir,
-                                    master=Path(solutions_dir).resolve() / f"{sub.exercise}.ipynb")
+                                    sandboxed=sandboxed, data_dir=data_dir, master=masters[sub.exercise],
+                                    setup_data=prepared.get(sub.exercise))
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))
@@ -449,6 +482,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
+        prepared.update(zip(to_grade, pool.map(
+            lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout), to_grade)))
         futures = {pool.submit(run, i, s): i for i, s in enumerate(subs)}
         for future in concurrent.futures.as_completed(futures):
             outcomes[futures[future]] = future.result()
@@ -469,6 +504,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         for s in missing:
             rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded", "the batch was interrupted")
         _write_csv(out, [row + [label] for row in rows])
+        shutil.rmtree(setup_folder, ignore_errors=True)
 
     graded = [o for o in done if o.status == "graded"]
     counts: dict[str, int] = {}

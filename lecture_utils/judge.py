@@ -11,7 +11,8 @@ by :mod:`lecture_utils.grading`). It
 3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
    them (models with Keras's ``safe_mode``), replaces the exercise's set-up
    data (``X_batch``, ``y_train``, ...) by its own, computed from the solution
-   notebook's set-up cells, and runs otter's test files on them here, with
+   notebook's set-up cells (once for the batch, by ``--prepare-setup``, when
+   they are arrays), and runs otter's test files on them here, with
    this process's own ``lecture_utils.checks`` and NumPy;
    the submission's functions are called through the channel, on data;
 4. prints the result (one JSON object) on its standard output, which the
@@ -244,11 +245,43 @@ def trusted_setup(master: Path, names: list[str]) -> dict:
             and not isinstance(namespace[n], type(sys))}
 
 
+def prepare_setup(master: Path, autograder_zip: Path, out: Path) -> bool:
+    """Compute the exercise's set-up data (:func:`trusted_setup`) once for a
+    batch and save it to ``out`` (``.npz``), so that each judge loads it
+    instead of running the set-up cells (and importing Keras) again. Only
+    when every value is a NumPy array of numbers (``np.load`` with
+    ``allow_pickle=False`` reads them back exactly); otherwise nothing is
+    written, and each judge computes them itself. True if ``out`` was written."""
+    import numpy as np
+
+    private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
+    try:
+        names = test_parameters(load_tests(Path(autograder_zip), private))
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    values = trusted_setup(master, names)
+    if not values or not all(isinstance(v, np.ndarray) and v.dtype != object for v in values.values()):
+        return False
+    with open(out, "wb") as f:
+        np.savez(f, **values)
+    return True
+
+
+def load_setup(path: Path, names: list[str]) -> dict:
+    """The set-up data :func:`prepare_setup` saved: the values of ``names`` it holds."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as saved:
+        return {n: saved[n] for n in names if n in saved.files}
+
+
 def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed: bool = True,
           data_dir: str | None = None, limits: sandbox.Limits = sandbox.Limits(),
-          master: Path | None = None) -> dict:
+          master: Path | None = None, setup_data: Path | None = None) -> dict:
     """Run the submission in the sandbox and grade its answers here (on the
-    set-up data of ``master``, the exercise's solution notebook, when given)."""
+    set-up data of ``master``, the exercise's solution notebook, when given,
+    or on the data :func:`prepare_setup` saved in ``setup_data``). Keras is
+    imported only if an answer or a test needs it (a model)."""
     private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
     process = None
     try:
@@ -273,9 +306,10 @@ def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed:
         drainer.start()
         channel = Channel(process)
         channel.send({"kind": "run", "notebook": notebook_text, "filename": f"{exercise}.ipynb", "names": names})
-        import keras  # noqa: F401 -- while the notebook runs (decoding models needs it)
-
-        trusted = trusted_setup(master, names) if master else {}
+        if setup_data is not None:
+            trusted = load_setup(setup_data, names)
+        else:
+            trusted = trusted_setup(master, names) if master else {}
 
         try:
             message = channel.receive(timeout=None)
@@ -331,14 +365,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("autograder")
     parser.add_argument("--data")
     parser.add_argument("--setup", help="the exercise's solution notebook: its set-up cells give the data the tests take")
+    parser.add_argument("--setup-data", help="the set-up data, saved by --prepare-setup (instead of --setup)")
+    parser.add_argument("--prepare-setup", metavar="OUT",
+                        help="grade nothing: save the set-up data of --setup to OUT (.npz), for the batch's judges")
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the result
+    if args.prepare_setup:
+        if not args.setup:
+            parser.error("--prepare-setup needs --setup (the solution notebook)")
+        try:
+            written = prepare_setup(Path(args.setup), Path(args.autograder), Path(args.prepare_setup))
+            result = {"status": "prepared" if written else "not arrays"}
+        except BaseException as exc:  # noqa: BLE001 -- reported; the judges then compute it themselves
+            result = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(result) + "\n")
+        out.flush()
+        return 0
     notebook_text = sys.stdin.read()
     try:
         result = judge(notebook_text, args.exercise, Path(args.autograder), sandboxed=not args.no_sandbox,
-                       data_dir=args.data, master=Path(args.setup) if args.setup else None)
+                       data_dir=args.data, master=Path(args.setup) if args.setup else None,
+                       setup_data=Path(args.setup_data) if args.setup_data else None)
     except BaseException as exc:  # noqa: BLE001 -- reported, never a traceback instead of a result
         result = {"status": "error", "message": f"the grader failed: {type(exc).__name__}: {exc}"}
     out.write(json.dumps(result) + "\n")

@@ -387,6 +387,27 @@ def test_grade_a_batch_with_broken_submissions(built, build_dir, tmp_path):
     assert "not valid JSON" in rows["corrupt.ipynb"]["TOTAL"]["message"]
 
 
+def test_the_batch_prepares_the_solution_notebooks_own_set_up_data(built, tmp_path, monkeypatch):
+    """The set-up data a batch computes once for its judges is what each
+    judge would compute itself from the solution notebook, exactly; what is
+    not plain arrays is not saved (each judge then computes it)."""
+    import numpy as np
+
+    master = ROOT / "solutions" / f"{NAME}.ipynb"
+    (tmp_path / "tests").mkdir()
+    names = judge.test_parameters(judge.load_tests(built[NAME].autograder_zip, tmp_path / "tests"))
+    out = tmp_path / "setup.npz"
+    assert judge.prepare_setup(master, built[NAME].autograder_zip, out)
+    expected = judge.trusted_setup(master, names)
+    got = judge.load_setup(out, names)
+    assert expected and got.keys() == expected.keys()
+    for name, value in expected.items():
+        assert got[name].dtype == value.dtype and np.array_equal(got[name], value), name
+    monkeypatch.setattr(judge, "trusted_setup", lambda master, names: {"X_batch": [[0.0]]})
+    assert not judge.prepare_setup(master, built[NAME].autograder_zip, tmp_path / "list.npz")
+    assert not (tmp_path / "list.npz").exists()
+
+
 def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_path, monkeypatch):
     solution = _nb(built[NAME].solution_notebook)
     subs = tmp_path / "submissions"

@@ -7,7 +7,7 @@ what it managed (files it read or wrote, connections, processes), it puts
 that in an answer, so the grade's message shows it. After the batch: each
 attack has 0 points, nothing exists outside the sandboxes that an attack
 wrote, no process is left, and the honest submissions have their exact
-points. Needs bubblewrap (`.ci/run` installs it); about two minutes on two cores.
+points. Needs bubblewrap (`.ci/run` installs it); about two and a half minutes alone on two cores.
 """
 import copy
 import csv
