@@ -29,6 +29,7 @@ column of every row says so.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import csv
 import dataclasses
@@ -458,7 +459,9 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     started = time.monotonic()
     masters = {name: Path(solutions_dir).resolve() / f"{name}.ipynb" for name in zips}
     setup_folder = tempfile.mkdtemp(prefix="lecture-utils-setup-")  # outside every sandbox; removed below
-    to_grade = sorted({s.exercise for s in subs if not s.problem and s.exercise in zips})
+    # prepared where two or more submissions take them (for one, its judge computes them: one run either way)
+    counts = collections.Counter(s.exercise for s in subs if not s.problem and s.exercise in zips)
+    to_grade = sorted(name for name, n in counts.items() if n >= 2)
     prepared: dict[str, Path | None] = {}
     progress = _Progress(len(subs), progress_stream)
     outcomes: dict[int, Outcome] = {}
