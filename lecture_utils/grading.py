@@ -460,8 +460,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     masters = {name: Path(solutions_dir).resolve() / f"{name}.ipynb" for name in zips}
     setup_folder = tempfile.mkdtemp(prefix="lecture-utils-setup-")  # outside every sandbox; removed below
     # prepared where two or more submissions take them (for one, its judge computes them: one run either way)
-    counts = collections.Counter(s.exercise for s in subs if not s.problem and s.exercise in zips)
-    to_grade = sorted(name for name, n in counts.items() if n >= 2)
+    takers = collections.Counter(s.exercise for s in subs if not s.problem and s.exercise in zips)
+    to_prepare = sorted(name for name, n in takers.items() if n >= 2)
     prepared: dict[str, Path | None] = {}
     progress = _Progress(len(subs), progress_stream)
     outcomes: dict[int, Outcome] = {}
@@ -485,8 +485,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        prepared.update(zip(to_grade, pool.map(
-            lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout), to_grade)))
+        prepared.update(zip(to_prepare, pool.map(
+            lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout), to_prepare)))
         futures = {pool.submit(run, i, s): i for i, s in enumerate(subs)}
         for future in concurrent.futures.as_completed(futures):
             outcomes[futures[future]] = future.result()
@@ -500,6 +500,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         raise
     finally:
         pool.shutdown(wait=True)
+        shutil.rmtree(setup_folder, ignore_errors=True)  # every judge that read it has ended
         done = [outcomes[i] for i in sorted(outcomes)]
         rows = [row for o in done for row in o.rows]
         label = SANDBOXED if sandboxed else UNSANDBOXED
@@ -507,7 +508,6 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         for s in missing:
             rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded", "the batch was interrupted")
         _write_csv(out, [row + [label] for row in rows])
-        shutil.rmtree(setup_folder, ignore_errors=True)
 
     graded = [o for o in done if o.status == "graded"]
     counts: dict[str, int] = {}

@@ -254,11 +254,8 @@ def prepare_setup(master: Path, autograder_zip: Path, out: Path) -> bool:
     written, and each judge computes them itself. True if ``out`` was written."""
     import numpy as np
 
-    private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
-    try:
-        names = test_parameters(load_tests(Path(autograder_zip), private))
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="lecture-utils-judge-") as private:
+        names = test_parameters(load_tests(Path(autograder_zip), Path(private)))
     values = trusted_setup(master, names)
     if not values or not all(isinstance(v, np.ndarray) and v.dtype != object for v in values.values()):
         return False
