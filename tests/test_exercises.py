@@ -7,7 +7,10 @@
   question with a message in the student's terms -- graded as the judge grades
   them, after the answers crossed the wire format (``crossed``), in this
   process, without a sandbox or kernel per answer;
-- the blank exercise runs to the end and scores zero;
+- the solution's and the blank exercise's every cell runs (otter's
+  ``grader.check`` cells too, in the notebook's folder: the student's immediate
+  feedback passes on the solution and says "not answered" on the blank); the
+  blank exercise scores zero. nbval does not run solutions/ and exercises/ again;
 - build-exercises never overwrites an edited exercise notebook without --force;
 - `lecture-utils grade` grades a batch (sandboxed) and survives broken
   submissions (these tests start kernels: about a minute on two cores).
@@ -16,6 +19,8 @@ import copy
 import csv
 import importlib.util
 import json
+import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -58,22 +63,39 @@ def _answers(name):
 
 
 def _run_notebook(path):
-    """Run a notebook's code cells in this process (not otter's own cells) and
-    return its variables. A cell that raises fails the test."""
-    env = {"__name__": "__main__"}
-    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type == "code" and not is_otter_cell(cell.source):
-            exec(compile(cell.source, f"{Path(path).name}, cell {i}", "exec"), env)
-    return env
+    """Run a notebook's code cells in this process, otter's own cells too, in the
+    notebook's folder as its kernel would (otter reads the public tests from the
+    notebook there). Returns its variables and each ``grader.check`` cell's result,
+    by question. A cell that raises fails the test."""
+    env, checks = {"__name__": "__main__"}, {}
+    cwd = os.getcwd()
+    os.chdir(Path(path).parent)
+    try:
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            code = compile(cell.source, f"{Path(path).name}, cell {i}", "exec")
+            check = _CHECK.fullmatch(cell.source.strip())
+            if check:
+                assert is_otter_cell(cell.source)
+                checks[check.group(1)] = eval(check.group(0), env)
+            else:
+                exec(code, env)
+    finally:
+        os.chdir(cwd)
+    for name in ("otter", "grader"):   # bound by otter's own cells, not the student
+        env.pop(name, None)
+    return env, checks
 
 
+_CHECK = re.compile(r'grader\.check\("(q\w+)"\)')
 _ENVS = {}
 
 
 def _solution_env(built, name):
     if name not in _ENVS:
         _ENVS[name] = _run_notebook(built[name].solution_notebook)
-    return _ENVS[name]
+    return _ENVS[name][0]
 
 
 def _test_files(built, name, tmp_path):
@@ -192,9 +214,15 @@ def test_every_question_has_public_and_hidden_tests_a_hint_and_answers(built, na
 @pytest.mark.parametrize("name", NAMES)
 def test_the_solution_gets_every_point(built, name, tmp_path):
     env = _solution_env(built, name)
-    for question, path in _test_files(built, name, tmp_path).items():
+    files = _test_files(built, name, tmp_path)
+    for question, path in files.items():
         test = _grade(path, env)
         assert test.score == test.possible, f"{question}: {_failures(test)}"
+    # and every grader.check cell under it, as the student runs it, passes its public tests
+    checks = _ENVS[name][1]
+    assert sorted(checks) == sorted(files), f"grader.check cells for {sorted(checks)}, tests for {sorted(files)}"
+    for question, result in checks.items():
+        assert result.passed_all_public, f"grader.check({question!r}) on the solution: {result}"
 
 
 @pytest.mark.parametrize("name, question, answer", _cases("RIGHT"))
@@ -232,12 +260,18 @@ def test_wrong_answers_lose_points_and_say_why(built, name, question, answer, tm
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_blank_exercise_runs_to_the_end_and_scores_zero(built, name, tmp_path):
-    env = _run_notebook(built[name].student_path)   # every cell runs, placeholders and all
-    for question, path in _test_files(built, name, tmp_path).items():
+    env, checks = _run_notebook(built[name].student_path)   # every cell runs, placeholders and all
+    files = _test_files(built, name, tmp_path)
+    for question, path in files.items():
         test = _grade(path, env)
         assert test.score == 0, f"the blank {question} gets {test.score} points"
         for _, _, message in _failures(test):
             assert message.startswith("NotAnswered:"), message
+    # the student's immediate feedback: each grader.check cell says the question is not answered yet
+    assert sorted(checks) == sorted(files), f"grader.check cells for {sorted(checks)}, tests for {sorted(files)}"
+    for question, result in checks.items():
+        assert not result.passed_all_public and "NotAnswered:" in str(result), \
+            f"grader.check({question!r}) on the blank exercise: {result}"
 
 
 # --------------------------------------------------------------------------
