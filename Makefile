@@ -46,8 +46,8 @@ lab: $(STAMP)
 TEST_JOBS ?= 2
 XDIST := -n $(TEST_JOBS) --dist loadfile
 # the files with timing tests: collecting only those spares the last pass ~13 s of
-# collecting (and importing) everything else to deselect it
-TIMING_FILES := $(shell grep -l "pytest.mark.timing" tests/*.py)
+# collecting (and importing) everything else to deselect it (found when make test runs)
+TIMING_FILES = $(shell grep -l "pytest.mark.timing" tests/*.py)
 
 test: $(STAMP)
 	KERAS_BACKEND=tensorflow $(PY) -m pytest $(XDIST) -m "not timing" $(PYTEST_ARGS)

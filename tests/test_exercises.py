@@ -28,7 +28,6 @@ import nbformat
 import pytest
 
 from lecture_utils import cli, exercises, grading, judge
-from lecture_utils.inside import is_otter_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = exercises.solution_notebooks(ROOT / "solutions")
@@ -74,13 +73,12 @@ def _run_notebook(path):
         for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type != "code":
                 continue
-            code = compile(cell.source, f"{Path(path).name}, cell {i}", "exec")
+            where = f"{Path(path).name}, cell {i}"
             check = _CHECK.fullmatch(cell.source.strip())
             if check:
-                assert is_otter_cell(cell.source)
-                checks[check.group(1)] = eval(check.group(0), env)
+                checks[check.group(1)] = eval(compile(check.group(0), where, "eval"), env)
             else:
-                exec(code, env)
+                exec(compile(cell.source, where, "exec"), env)
     finally:
         os.chdir(cwd)
     for name in ("otter", "grader"):   # bound by otter's own cells, not the student
@@ -92,10 +90,19 @@ _CHECK = re.compile(r'grader\.check\("(q\w+)"\)')
 _ENVS = {}
 
 
-def _solution_env(built, name):
+def _solution_run(built, name):
+    """``_run_notebook`` of the solution in student form, once a module."""
     if name not in _ENVS:
         _ENVS[name] = _run_notebook(built[name].solution_notebook)
-    return _ENVS[name][0]
+    return _ENVS[name]
+
+
+def _solution_env(built, name):
+    return _solution_run(built, name)[0]
+
+
+def _check_per_question(checks, files):
+    assert sorted(checks) == sorted(files), f"grader.check cells for {sorted(checks)}, tests for {sorted(files)}"
 
 
 def _test_files(built, name, tmp_path):
@@ -213,14 +220,13 @@ def test_every_question_has_public_and_hidden_tests_a_hint_and_answers(built, na
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_solution_gets_every_point(built, name, tmp_path):
-    env = _solution_env(built, name)
+    env, checks = _solution_run(built, name)
     files = _test_files(built, name, tmp_path)
     for question, path in files.items():
         test = _grade(path, env)
         assert test.score == test.possible, f"{question}: {_failures(test)}"
     # and every grader.check cell under it, as the student runs it, passes its public tests
-    checks = _ENVS[name][1]
-    assert sorted(checks) == sorted(files), f"grader.check cells for {sorted(checks)}, tests for {sorted(files)}"
+    _check_per_question(checks, files)
     for question, result in checks.items():
         assert result.passed_all_public, f"grader.check({question!r}) on the solution: {result}"
 
@@ -268,7 +274,7 @@ def test_the_blank_exercise_runs_to_the_end_and_scores_zero(built, name, tmp_pat
         for _, _, message in _failures(test):
             assert message.startswith("NotAnswered:"), message
     # the student's immediate feedback: each grader.check cell says the question is not answered yet
-    assert sorted(checks) == sorted(files), f"grader.check cells for {sorted(checks)}, tests for {sorted(files)}"
+    _check_per_question(checks, files)
     for question, result in checks.items():
         assert not result.passed_all_public and "NotAnswered:" in str(result), \
             f"grader.check({question!r}) on the blank exercise: {result}"
