@@ -616,6 +616,27 @@ def click_button(cell, label: str):
     cell.locator(".jp-Cell-outputArea button.jupyter-button", has_text=label).first.click()
 
 
+# Arms a record of what the status line says at the moment of the next click
+# in the page (before the button's own handler sends it to the kernel), not
+# when Python last read it: Playwright's click takes a while to find, scroll to
+# and press the button, and a playing explorer shows frames meanwhile.
+ARM_CLICK_JS = """(cell) => {
+  window.__clickedState = null;
+  document.addEventListener('click', () => {
+    const s = cell.querySelector('.explorer-status');
+    window.__clickedState = s ? s.getAttribute('data-state') : null;
+  }, {capture: true, once: true});
+}"""
+
+
+def click_button_noting_status(page, cell, label: str) -> dict | None:
+    """Click the button called ``label``; what the status line said as the click happened."""
+    cell.evaluate(ARM_CLICK_JS)
+    click_button(cell, label)
+    raw = page.evaluate("() => window.__clickedState")
+    return json.loads(raw) if raw else None
+
+
 def measure_training(page, lab, explorer: Explorer, play_s: float = 6.0, paused_s: float = 2.0,
                      screenshots: Path | None = None, folder: str = "notebooks") -> dict:
     """Open the training explorer's notebook, run the cells it needs, press
@@ -647,8 +668,7 @@ def measure_training(page, lab, explorer: Explorer, play_s: float = 6.0, paused_
     fps = (len(window) - 1) / ((window[-1] - first) / 1000) if len(window) > 1 else 0.0
     if screenshots:
         area.screenshot(path=f"{screenshots / explorer.name}-playing.png")
-    clicked = status_state(cell)
-    click_button(cell, "Pause")
+    clicked = click_button_noting_status(page, cell, "Pause")
     wait(lambda: status_state(cell)["state"] == "paused", CHANGE_TIMEOUT_S,
          lambda: f"the explorer in {rel} did not pause: {status_state(cell)}")
     time.sleep(0.5)  # the frame being trained when Pause came (it is shown, then nothing more)

@@ -167,8 +167,8 @@ def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browse
         assert (start["depth"], start["width"]) == (10, 100), start  # the network the target is for
         assert m["steps"] > 0 and m["steps_per_frame"] >= MIN_STEPS_PER_FRAME, m
         assert m["fps"] >= FPS_LIMIT, f"{m['fps']:.1f} frames a second while playing (target {TARGET_FPS})"
-        # Pause stops within a frame: the one in training when the click came (the status line the
-        # click was read from may be one frame behind the kernel), then nothing moves
+        # Pause stops within a frame: the one in training when the click came (the status line, as
+        # the page showed it at the click, may be one frame behind the kernel), then nothing moves
         assert m["steps_after_click"] <= 2 * MIN_STEPS_PER_FRAME, m
         assert m["after_pause"]["step"] == m["paused"]["step"] and m["frames_after_pause"] == 0, m
         # Play again, then close the notebook: the page stops ticking, the kernel stops training
