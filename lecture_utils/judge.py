@@ -393,9 +393,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # The judge's own process only: jsonschema (under nbformat and otter) checks
-    # the "iri" format with rfc3987-syntax when it is installed (jupyter-events
-    # brings it), and that package builds an Earley grammar when imported: about
-    # 3 s of CPU in every judge, for a format that no notebook schema or test uses.
-    sys.modules.setdefault("rfc3987_syntax", None)
     sys.exit(main())
