@@ -1,6 +1,6 @@
 """The reproduction and performance report: ``make bench``.
 
-    .venv/bin/python benchmarks/bench.py                 # everything (about 70 min on 2 cores)
+    .venv/bin/python benchmarks/bench.py                 # everything (40-70 min on 2 cores, by the hour)
     .venv/bin/python benchmarks/bench.py --runs fast-tensorflow --notebooks 05 06
     .venv/bin/python benchmarks/bench.py --report-only   # rebuild the report from earlier runs
 
@@ -223,15 +223,15 @@ def engine_section(engine: dict | None) -> list[str]:
     L = ["## Training engine", ""]
     if not engine:
         return L + ["Not measured yet: `.venv/bin/python benchmarks/engine.py`.", ""]
-    base = engine["notebooks_setting"][0]   # the backend; its setting is Keras's defaults
+    base = engine.get("base_setting", engine["notebooks_setting"])[0]   # the backend, with Keras's defaults
     L += [f"`benchmarks/engine.py`, commit {engine['machine'].get('commit')}, {engine['machine']['cores']} cores, "
           f"one run ({engine['seconds']} s; load average at the end {engine['load_average_1min_at_end']}): "
           f"seconds per epoch of the full profile (55,000 training and 5,000 validation images, batch "
           f"{engine['batch_size']}, `model.fit` with SGD as the notebooks train), timed on a fifth of the data "
           f"(the fastest of {engine['repeats']} epochs after the first, which compiles, times "
-          f"{engine['fraction']}). \"side by side\": the copies, each from its own seed, trained as one Keras "
-          f"model on the same batches, seconds per copy. Ratio: to {base} with Keras's default arguments "
-          "(what notebooks 01, 02 and 06 use; 03 and 04 pass `steps_per_execution=8`); below 1 is faster.", "",
+          f"{engine['fraction']}). \"side by side\": the copies, each from its own seed and in its own order, "
+          "trained as one Keras model by `lecture_utils.seeds.fit_seeds`, seconds per copy; notebooks 01–04 "
+          f"train their seeds so ({', '.join(engine['notebooks_setting'])}). Ratio: to {base} with Keras's default arguments; below 1 is faster.", "",
           "| model | backend | setting | s/epoch | ratio |", "|---|---|---|---|---|"]
     for r in engine["rows"]:
         ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}"

@@ -13,8 +13,9 @@ the full profile's data (11,000 training and 1,000 validation images), for
 fastest of the others, times five, is the seconds per epoch of the full
 profile (55,000 / 5,000 images). Settings: ``steps_per_execution`` and
 ``jit_compile`` (arguments of ``model.compile``), and "5 seeds side by side":
-five copies of the model, each from its own seed, trained as one Keras model
-on the same batches (seconds per epoch per copy).
+five copies of the model, each from its own seed and in its own order, trained
+as one Keras model by ``lecture_utils.seeds.fit_seeds``, as notebooks 01-04
+train their seeds (seconds per epoch per copy).
 
 Each backend runs in a subprocess of its own (``KERAS_BACKEND`` is read when
 Keras is imported), one after the other, never two at once. Writes
@@ -37,19 +38,24 @@ FRACTION = 5                 # the data is a fifth of the full profile's
 BATCH_SIZE = 32
 SIDE_BY_SIDE = 5
 # (backend, label, compile arguments, copies trained side by side)
+SIDE = f"{SIDE_BY_SIDE} seeds side by side"
 SETTINGS = [
     ("tensorflow", "default", {}, 1),
     ("tensorflow", "steps_per_execution=8", {"steps_per_execution": 8}, 1),
     ("tensorflow", "jit_compile=True", {"jit_compile": True}, 1),
     ("tensorflow", "steps_per_execution=8, jit_compile=True", {"steps_per_execution": 8, "jit_compile": True}, 1),
-    ("tensorflow", f"{SIDE_BY_SIDE} seeds side by side, jit_compile=True", {"jit_compile": True}, SIDE_BY_SIDE),
+    ("tensorflow", f"{SIDE}, steps_per_execution=8", {"steps_per_execution": 8}, SIDE_BY_SIDE),
+    ("tensorflow", f"{SIDE}, steps_per_execution=8, jit_compile=True",
+     {"steps_per_execution": 8, "jit_compile": True}, SIDE_BY_SIDE),
     ("jax", "default", {}, 1),
     ("jax", "steps_per_execution=8", {"steps_per_execution": 8}, 1),
-    ("jax", f"{SIDE_BY_SIDE} seeds side by side", {}, SIDE_BY_SIDE),
+    ("jax", SIDE, {}, SIDE_BY_SIDE),
+    ("jax", f"{SIDE}, steps_per_execution=8", {"steps_per_execution": 8}, SIDE_BY_SIDE),
 ]
-# the ratios' base: Keras's defaults on the default backend (notebooks 01, 02, 06;
-# 03 and 04 pass steps_per_execution=8)
-NOTEBOOKS_SETTING = ("tensorflow", "default")
+# the ratios' base: Keras's defaults on the default backend
+BASE_SETTING = ("tensorflow", "default")
+# how notebooks 01-04 train their seeds (lecture_utils.seeds.fit_seeds)
+NOTEBOOKS_SETTING = ("tensorflow", f"{SIDE}, steps_per_execution=8")
 MODELS = {
     "bn": "the slide's BN model (04): BN, Dense 300, BN, Dense 100, BN, Dense 10",
     "sigmoid10": "10 sigmoid layers of 100 (01)",
@@ -81,34 +87,13 @@ def build(name: str):
     return keras.Sequential([keras.Input(shape=(28, 28))] + layers + [L.Dense(10, activation="softmax")])
 
 
-def side_by_side(name: str, copies: int, seed: int = 42):
-    """``copies`` models ``name``, each built from its own seed, as one Keras
-    model with one input and one output per copy."""
-    import keras
-
-    models = []
-    for i in range(copies):
-        keras.utils.set_random_seed(seed + i)
-        models.append(build(name))
-    inputs = keras.Input(shape=(28, 28))
-    return keras.Model(inputs, [m(inputs) for m in models])
-
-
 def seconds_per_epoch(name: str, options: dict, copies: int, data, repeats: int) -> float:
     """Full-profile seconds per epoch of model ``name`` (per copy)."""
     import keras
 
+    from lecture_utils.seeds import fit_seeds
+
     X, y, Xv, yv = data
-    if copies == 1:
-        keras.utils.set_random_seed(42)
-        model = build(name)
-        targets, valid = y, (Xv, yv)
-    else:
-        model = side_by_side(name, copies)
-        targets, valid = tuple([y] * copies), (Xv, tuple([yv] * copies))
-    model.compile(loss=["sparse_categorical_crossentropy"] * copies if copies > 1 else "sparse_categorical_crossentropy",
-                  optimizer=keras.optimizers.SGD(learning_rate=1e-3),
-                  metrics=[["accuracy"]] * copies if copies > 1 else ["accuracy"], **options)
     times = []
 
     class Clock(keras.callbacks.Callback):
@@ -118,8 +103,16 @@ def seconds_per_epoch(name: str, options: dict, copies: int, data, repeats: int)
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    model.fit(X, targets, epochs=1 + repeats, batch_size=BATCH_SIZE, validation_data=valid, verbose=0,
-              callbacks=[Clock()])
+    if copies > 1:   # as the notebooks train their seeds
+        fit_seeds(lambda: build(name), range(42, 42 + copies), X, y, epochs=1 + repeats, batch_size=BATCH_SIZE,
+                  validation_data=(Xv, yv), callbacks=[Clock()], **options)
+    else:
+        keras.utils.set_random_seed(42)
+        model = build(name)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=1e-3),
+                      metrics=["accuracy"], **options)
+        model.fit(X, y, epochs=1 + repeats, batch_size=BATCH_SIZE, validation_data=(Xv, yv), verbose=0,
+                  callbacks=[Clock()])
     return min(times[1:]) * FRACTION / copies
 
 
@@ -151,7 +144,7 @@ def child(backend: str, models: list[str], repeats: int) -> list[dict]:
 def ratios(rows: list[dict]) -> list[dict]:
     """Each row with its ratio to the notebooks' setting for the same model
     (above 1: slower than the notebooks' setting)."""
-    base = {r["model"]: r["s_per_epoch"] for r in rows if (r["backend"], r["setting"]) == NOTEBOOKS_SETTING}
+    base = {r["model"]: r["s_per_epoch"] for r in rows if (r["backend"], r["setting"]) == BASE_SETTING}
     return [dict(r, ratio=round(r["s_per_epoch"] / base[r["model"]], 3) if r["model"] in base else None)
             for r in rows]
 
@@ -179,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import machine
 
     data = {"machine": machine(), "fraction": FRACTION, "batch_size": BATCH_SIZE, "repeats": args.repeats,
-            "notebooks_setting": list(NOTEBOOKS_SETTING), "models": MODELS,
+            "base_setting": list(BASE_SETTING), "notebooks_setting": list(NOTEBOOKS_SETTING), "models": MODELS,
             "seconds": round(time.perf_counter() - start), "load_average_1min_at_end": round(os.getloadavg()[0], 2),
             "rows": ratios(rows)}
     OUT.write_text(json.dumps(data, indent=1))

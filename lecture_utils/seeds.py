@@ -68,7 +68,8 @@ def training_order(seed: int, n: int) -> np.ndarray:
 
 
 def fit_seeds(build, seeds, X, y, *, epochs: int, batch_size: int, validation_data,
-              learning_rate: float = 1e-3, shuffle: bool = True, **compile_options) -> SeedRuns:
+              learning_rate: float = 1e-3, shuffle: bool = True, callbacks=None,
+              **compile_options) -> SeedRuns:
     """Train ``build()`` from each seed, the copies side by side, with SGD.
 
     Args:
@@ -80,6 +81,7 @@ def fit_seeds(build, seeds, X, y, *, epochs: int, batch_size: int, validation_da
         validation_data: ``(X_valid, y_valid)``, evaluated after each epoch.
         learning_rate: SGD's learning rate.
         shuffle: as for ``model.fit`` (each copy's own order is kept either way).
+        callbacks: as for ``model.fit``; they see the copies as one model.
         **compile_options: passed to ``model.compile`` (e.g.
             ``steps_per_execution``, ``jit_compile``).
 
@@ -118,7 +120,7 @@ def fit_seeds(build, seeds, X, y, *, epochs: int, batch_size: int, validation_da
     start = time.perf_counter()
     logged = together.fit({f"images_{seed}": X[orders[f"seed_{seed}"]] for seed in seeds},
                           {name: y[order] for name, order in orders.items()},
-                          epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=0,
+                          epochs=epochs, batch_size=batch_size, shuffle=shuffle, callbacks=callbacks, verbose=0,
                           validation_data=({f"images_{seed}": X_valid for seed in seeds},
                                            {name: y_valid for name in outputs})).history
     seconds = (time.perf_counter() - start) / epochs
