@@ -11,7 +11,7 @@
 #   make site   the course as a static website in build/site (tools/build_site.py:
 #               the committed notebooks, not re-run; nothing downloaded)
 #   make bench  run every notebook (full and fast profiles, TF and JAX) and write
-#               benchmarks/REPORT.md (about 70 min on 2 cores)
+#               benchmarks/REPORT.md (40-70 min on 2 cores, by the hour)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -5,6 +5,7 @@ One module per concern (see docs): ``data`` (Fashion-MNIST, verified),
 gradients on any Keras backend), ``diagnostics`` (per-layer statistics),
 ``plots`` (figures), ``explorers`` (the interactive explorers), ``transfer``
 (model B on A, the freeze-then-unfreeze recipe, the transfer grid),
+``seeds`` (a model trained over several seeds, the copies side by side),
 ``results`` (headline results recorded for the reproduction report),
 ``checks`` (the comparisons the exercises' tests make), ``exercises`` and
 ``grading`` (``lecture-utils build-exercises`` and ``grade``). Import
