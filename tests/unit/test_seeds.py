@@ -88,6 +88,8 @@ def test_bad_build_and_data_are_named(fashion):
         fit_seeds(small_bn_model(), SEEDS, X, y, epochs=1, batch_size=32, validation_data=(Xv, yv))
     with pytest.raises(TypeError, match="must return a Keras model, got list"):
         fit_seeds(lambda: [], SEEDS, X, y, epochs=1, batch_size=32, validation_data=(Xv, yv))
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X_valid, y_valid\), got NoneType"):
+        fit_seeds(small_bn_model, SEEDS, X, y, epochs=1, batch_size=32, validation_data=None)
     with pytest.raises(ValueError, match="300 images, 299 labels"):
         fit_seeds(small_bn_model, SEEDS, X, y[:-1], epochs=1, batch_size=32, validation_data=(Xv, yv))
 
