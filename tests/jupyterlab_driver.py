@@ -715,13 +715,40 @@ def kernel_says(lab, rel: str, code: str, timeout: float = 60) -> str:
     client.load_connection_file()
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=timeout)
+        wait_until_connected(client, timeout)
         status, out = run_code(client, code, timeout)
     finally:
         client.stop_channels()
     if status != "ok":
         raise DriverError(f"{code!r} failed in the kernel of {rel}:\n{out}")
     return out
+
+
+def wait_until_connected(client, timeout: float = 60) -> None:
+    """The first part of ``jupyter_client``'s ``wait_for_ready``: the kernel
+    answers ``kernel_info`` on the shell channel and a message comes on IOPub
+    (it is connected). Not its last part: it then drains IOPub until 0.2 s pass
+    without a message, which may not happen for a long while when an explorer
+    plays (about 10 frames a second, each several messages): 41-44 s a call was
+    measured. ``execute_interactive`` skips the messages that are not its own,
+    so nothing needs draining."""
+    import queue
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client.kernel_info()
+        try:
+            reply = client.get_shell_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if reply["msg_type"] != "kernel_info_reply":
+            continue
+        try:
+            client.get_iopub_msg(timeout=0.2)
+        except queue.Empty:
+            continue
+        return
+    raise DriverError(f"the kernel did not answer kernel_info within {timeout:.0f} s")
 
 
 def run_code(client, code: str, timeout: float = 60) -> tuple[str, str]:
