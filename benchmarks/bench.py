@@ -223,7 +223,7 @@ def engine_section(engine: dict | None) -> list[str]:
     L = ["## Training engine", ""]
     if not engine:
         return L + ["Not measured yet: `.venv/bin/python benchmarks/engine.py`.", ""]
-    base = engine.get("base_setting", engine["notebooks_setting"])[0]   # the backend, with Keras's defaults
+    base = engine["base_setting"][0]   # the backend, with Keras's defaults
     L += [f"`benchmarks/engine.py`, commit {engine['machine'].get('commit')}, {engine['machine']['cores']} cores, "
           f"one run ({engine['seconds']} s; load average at the end {engine['load_average_1min_at_end']}): "
           f"seconds per epoch of the full profile (55,000 training and 5,000 validation images, batch "
@@ -231,7 +231,8 @@ def engine_section(engine: dict | None) -> list[str]:
           f"(the fastest of {engine['repeats']} epochs after the first, which compiles, times "
           f"{engine['fraction']}). \"side by side\": the copies, each from its own seed and in its own order, "
           "trained as one Keras model by `lecture_utils.seeds.fit_seeds`, seconds per copy; notebooks 01–04 "
-          f"train their seeds so ({', '.join(engine['notebooks_setting'])}). Ratio: to {base} with Keras's default arguments; below 1 is faster.", "",
+          f"train their seeds so ({', '.join(engine['notebooks_setting'])}). Ratio: to {base} with Keras's "
+          "default arguments; below 1 is faster.", "",
           "| model | backend | setting | s/epoch | ratio |", "|---|---|---|---|---|"]
     for r in engine["rows"]:
         ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}"

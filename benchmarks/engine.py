@@ -142,8 +142,8 @@ def child(backend: str, models: list[str], repeats: int) -> list[dict]:
 # ------------------------------------------------------------------ the run
 
 def ratios(rows: list[dict]) -> list[dict]:
-    """Each row with its ratio to the notebooks' setting for the same model
-    (above 1: slower than the notebooks' setting)."""
+    """Each row with its ratio to ``BASE_SETTING`` for the same model
+    (above 1: slower than Keras's defaults on the default backend)."""
     base = {r["model"]: r["s_per_epoch"] for r in rows if (r["backend"], r["setting"]) == BASE_SETTING}
     return [dict(r, ratio=round(r["s_per_epoch"] / base[r["model"]], 3) if r["model"] in base else None)
             for r in rows]

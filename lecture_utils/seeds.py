@@ -103,16 +103,20 @@ def fit_seeds(build, seeds, X, y, *, epochs: int, batch_size: int, validation_da
         raise ValueError(f"validation_data must be a pair (X_valid, y_valid), got {type(validation_data).__name__}")
     X_valid, y_valid = validation_data
     inputs, outputs, models = {}, {}, []
+    X_in, y_in, X_valid_in, y_valid_in = {}, {}, {}, {}
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         model = build()
         if not isinstance(model, keras.Model):
             raise TypeError(f"build() must return a Keras model, got {type(model).__name__}")
         models.append(model)
-        name = f"seed_{seed}"
-        images = keras.Input(shape=X.shape[1:], name=f"images_{seed}")
-        inputs[f"images_{seed}"] = images
-        outputs[name] = keras.layers.Identity(name=name)(model(images))
+        images, name = f"images_{seed}", f"seed_{seed}"
+        inputs[images] = keras.Input(shape=X.shape[1:], name=images)
+        outputs[name] = keras.layers.Identity(name=name)(model(inputs[images]))
+        # each copy its own order: permuted by its seed, then (with the others) by fit's shuffle
+        order = training_order(seed, len(X))
+        X_in[images], y_in[name] = X[order], y[order]
+        X_valid_in[images], y_valid_in[name] = X_valid, y_valid
     together = keras.Model(inputs, outputs)
     together.compile(loss={name: "sparse_categorical_crossentropy" for name in outputs},
                      optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
@@ -120,14 +124,9 @@ def fit_seeds(build, seeds, X, y, *, epochs: int, batch_size: int, validation_da
                      # batches unweighted, so a short last batch counts as much as a full one
                      metrics={name: ["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="crossentropy")]
                               for name in outputs}, **compile_options)
-    # each copy its own order: permuted by its seed, then (with the others) by fit's shuffle
-    orders = {f"seed_{seed}": training_order(seed, len(X)) for seed in seeds}
     start = time.perf_counter()
-    logged = together.fit({f"images_{seed}": X[orders[f"seed_{seed}"]] for seed in seeds},
-                          {name: y[order] for name, order in orders.items()},
-                          epochs=epochs, batch_size=batch_size, shuffle=shuffle, callbacks=callbacks, verbose=0,
-                          validation_data=({f"images_{seed}": X_valid for seed in seeds},
-                                           {name: y_valid for name in outputs})).history
+    logged = together.fit(X_in, y_in, epochs=epochs, batch_size=batch_size, shuffle=shuffle, callbacks=callbacks,
+                          verbose=0, validation_data=(X_valid_in, y_valid_in)).history
     seconds = (time.perf_counter() - start) / epochs
     history = {}
     for metric, logged_as in (("loss", "crossentropy"), ("accuracy", "accuracy")):

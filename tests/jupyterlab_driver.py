@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import queue
 import re
 import shutil
 import signal
@@ -732,8 +733,6 @@ def wait_until_connected(client, timeout: float = 60) -> None:
     plays (about 10 frames a second, each several messages): 41-44 s a call was
     measured. ``execute_interactive`` skips the messages that are not its own,
     so nothing needs draining."""
-    import queue
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         client.kernel_info()
