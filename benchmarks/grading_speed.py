@@ -1,14 +1,15 @@
-"""Seconds per submission of `lecture-utils grade`: the sandboxed, two-process
-grading of this tree against the grading of an earlier commit (otter run in
-one process, no sandbox), side by side in one run, on the same 20 submissions
-of exercise 05, with --jobs 1 and --jobs 2.
+"""Seconds per submission of `lecture-utils grade`: the grading of this tree
+against the grading of an earlier commit, side by side in one run, on the
+same 20 submissions of exercise 05, with --jobs 1 and --jobs 2.
 
     .venv/bin/python benchmarks/grading_speed.py [--old REV] [--n 20]
 
-REV (default 83cbc26, the last commit before the sandbox) is checked out in a
-temporary git worktree; both run with this virtual environment, in the fast
-profile. Writes benchmarks/grading_speed.json and benchmarks/GRADING.md.
-Target (issue 13): at most 25 % more seconds per submission than the old path.
+REV (default 83cbc26, the last commit before the sandbox: otter run in one
+process, no sandbox; issue 29 compared with 4051e62, the last commit before
+the memory budget and the judge's limits) is checked out in a temporary git
+worktree; both run with this virtual environment, in the fast profile. Writes
+benchmarks/grading_speed.json and benchmarks/GRADING.md. Target (issue 13):
+at most 25 % more seconds per submission than the old path.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
 TARGET = 1.25
+OLD_PATHS = {"83cbc26": "otter run, no sandbox",
+             "4051e62": "the sandbox and judge before issue 29: no memory group, no measuring of models"}
 
 RUN = """
 import sys, time
@@ -96,7 +99,8 @@ def main() -> int:
     (ROOT / "benchmarks" / "grading_speed.json").write_text(json.dumps(info, indent=1) + "\n")
     lines = ["# Grading speed", "",
              f"`benchmarks/grading_speed.py`: {args.n} submissions of exercise {NAME} (fast profile), graded by "
-             f"this tree (sandbox + judge) and by commit {args.old} (otter run, no sandbox), one run, "
+             f"this tree (sandbox + judge) and by commit {args.old} ({OLD_PATHS.get(args.old, 'an earlier commit')}), "
+             "one after the other in one run, "
              f"{os.cpu_count()} cores. Target: new ≤ {TARGET:.2f} × old seconds per submission.", "",
              "| | old (s / submission) | new (s / submission) | new / old | within target |",
              "|---|---|---|---|---|"]

@@ -21,9 +21,19 @@ a separate process, *decodes* them and runs the tests on them. What can cross:
 - anything else, as its type's name and a short ``repr`` (tests then fail
   with "x is a Foo").
 
-Every message is length-prefixed JSON, at most :data:`MAX_MESSAGE` bytes; a
-malformed or oversized value is decoded as an :class:`Unreadable` answer
-that says why, and never crashes the judge.
+Every message is length-prefixed JSON, at most :data:`MAX_MESSAGE` bytes and
+:data:`MAX_NODES` lists and dicts (counted before it is parsed); a malformed
+or oversized value is decoded as an :class:`Unreadable` answer that says why,
+and never crashes the judge.
+
+The judge trusts no size it is told. Before it rebuilds a model it measures
+what the model would cost from its configuration alone (Keras builds it
+inside a ``StatelessScope``, which gives every variable its shape and no
+memory): its parameters, its layers, each layer's output per example, the
+weights its archive holds. An answer over a limit is refused, with a message
+naming the limit, before anything of its size is allocated. The limits stand
+far above the largest honest answer of the six exercises (measured by
+``benchmarks/honest_sizes.py``; README, "What is protected").
 """
 
 from __future__ import annotations
@@ -45,6 +55,12 @@ MAX_MODEL_BYTES = 32 * 2**20    # one model's .keras archive
 MAX_TEXT = 2**20                # one string
 MAX_ITEMS = 100_000             # one list, tuple or dict
 MAX_DEPTH = 20
+MAX_NODES = 200_000             # lists and dicts in one message (each value is a dict on the wire)
+MAX_PARAMS = 20_000_000         # one model's parameters (80 MB as float32)
+MAX_LAYERS = 300                # one model's layers, nested models included (Keras builds
+                                # a Sequential model in time quadratic in its layers: 300 take ~10 s)
+MAX_LAYER_OUTPUT = 2**20        # numbers one layer outputs for one example
+MAX_CONFIG_BYTES = 2**22        # a model's config.json
 ARRAY_KINDS = "biuf"            # bool, int, unsigned, float (no objects, strings, complex)
 
 
@@ -83,7 +99,12 @@ def frame_length(header: bytes) -> int:
 
 
 def parse_message(data: bytes) -> dict:
-    """A message's body as a dict (ProtocolError if it is not one of this format)."""
+    """A message's body as a dict (ProtocolError if it is not one of this format,
+    or holds more than :data:`MAX_NODES` lists and dicts: counted on the bytes
+    first, since parsing makes each a Python object many times its size)."""
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > MAX_NODES:
+        raise ProtocolError(f"a message of {containers} lists and dicts or more (the limit is {MAX_NODES})")
     try:
         message = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -310,16 +331,31 @@ class Decoder:
         self.call = call
         self._objects: dict[str, Any] = {}
         self._variables: dict[str, Any] = {}
+        self._nodes = 0
+        # the largest of each kind this decoder met (benchmarks/honest_sizes.py reports them)
+        self.sizes = {"nodes": 0, "array_bytes": 0, "text_chars": 0, "model_params": 0, "model_layers": 0,
+                      "layer_output": 0, "config_bytes": 0, "weights_bytes": 0}
+
+    def _saw(self, what: str, value: int) -> None:
+        self.sizes[what] = max(self.sizes[what], int(value))
 
     def decode(self, node: Any) -> Any:
+        self._nodes = 0
         try:
             return self._decode(node, 0)
+        except TooCostly as exc:  # refused: what it would cost, and the limit
+            return Unreadable(str(exc))
         except Exception as exc:  # malformed: this answer is unreadable, nothing else
             return Unreadable(f"it arrived malformed ({type(exc).__name__}: {str(exc)[:200]})")
+        finally:
+            self._saw("nodes", self._nodes)
 
     def _decode(self, node: Any, depth: int) -> Any:
         if depth > MAX_DEPTH + 1:
             raise ValueError("nested too deeply")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise TooCostly(f"it holds more than {MAX_NODES} values (the limit)")
         if not isinstance(node, dict):
             raise ValueError(f"a {type(node).__name__} where a tagged value belongs")
         t = node.get("t")
@@ -337,7 +373,9 @@ class Decoder:
         if t == "float":
             return float(_typed(node["v"], str))
         if t == "str":
-            return _typed(node["v"], str)[:MAX_TEXT]
+            text = _typed(node["v"], str)[:MAX_TEXT]
+            self._saw("text_chars", len(text))
+            return text
         if t in ("list", "tuple"):
             items = _typed(node["v"], list)
             if len(items) > MAX_ITEMS:
@@ -351,6 +389,7 @@ class Decoder:
             return {str(k): self._decode(v, depth + 1) for k, v in items.items()}
         if t in ("ndarray", "npscalar"):
             array = _array(node)
+            self._saw("array_bytes", array.nbytes)
             return array[()] if t == "npscalar" else array
         if t == "ref":
             ref = _typed(node["ref"], str)
@@ -384,11 +423,16 @@ class Decoder:
         archive = base64.b64decode(_typed(node["archive"], str), validate=True)
         if len(archive) > MAX_MODEL_BYTES:
             raise ValueError("a model archive over the size limit")
-        _check_archive(archive)
+        config = _check_archive(archive)
+        self._saw("config_bytes", len(json.dumps(config)))
+        cost = model_cost(config)
+        for what in ("model_params", "model_layers", "layer_output"):
+            self._saw(what, cost[what])
         with tempfile.TemporaryDirectory(prefix="lecture-utils-model-") as tmp:
             path = os.path.join(tmp, "model.keras")
             with open(path, "wb") as f:
                 f.write(archive)
+            self._saw("weights_bytes", _check_weights(path, cost["model_params"]))
             try:
                 model = keras.saving.load_model(path, safe_mode=True, compile=True)
             except Exception:  # e.g. compiled with something Keras cannot rebuild: the architecture alone
@@ -457,9 +501,78 @@ def _array(node: dict):
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def _check_archive(archive: bytes) -> None:
+class TooCostly(ValueError):
+    """An answer whose rebuilding would cost more than a limit (the message says which)."""
+
+
+def model_cost(config: dict) -> dict:
+    """What rebuilding the model of ``config`` (a .keras archive's config.json)
+    would cost, measured without paying it: Keras builds the model in a
+    ``StatelessScope`` that defers every variable's initialization, so each
+    variable has its shape and no memory; the deferred variables are then
+    dropped, never initialized. Returns its parameters, its layers and the
+    largest number of values one layer outputs for one example.
+
+    Raises:
+        TooCostly: over :data:`MAX_PARAMS`, :data:`MAX_LAYERS` or
+            :data:`MAX_LAYER_OUTPUT`, or a model Keras cannot measure this way.
+    """
+    import keras
+    from keras.src.backend.common import global_state  # where Keras keeps the deferred variables
+
+    config = {k: v for k, v in config.items() if k != "compile_config"}  # compiling is not building
+    deferred = list(global_state.get_global_attribute("uninitialized_variables", []) or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            layers = _all_layers(model)
+            params = sum(math.prod(int(n) for n in v.shape) for v in model.weights)
+            outputs = [0]
+            for layer in layers:
+                try:
+                    shapes = [getattr(o, "shape", ()) for o in keras.tree.flatten(layer.output)]
+                except (AttributeError, ValueError):  # a layer not called in the graph (e.g. the model itself)
+                    continue
+                outputs.append(sum(math.prod(int(n) for n in shape if n is not None) for shape in shapes))
+    except TooCostly:
+        raise
+    except Exception as exc:
+        raise TooCostly(f"the grader could not measure the model before rebuilding it ({type(exc).__name__}: "
+                        f"{str(exc)[:200]}), so it does not rebuild it") from None
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", deferred)
+    cost = {"model_params": params, "model_layers": len(layers), "layer_output": max(outputs)}
+    for what, limit, unit in (("model_params", MAX_PARAMS, "parameters"), ("model_layers", MAX_LAYERS, "layers"),
+                              ("layer_output", MAX_LAYER_OUTPUT, "values from one layer for one example")):
+        if cost[what] > limit:
+            raise TooCostly(f"a model of {cost[what]:,} {unit} (the limit is {limit:,}): the grader does not "
+                            "rebuild it")
+    return cost
+
+
+def _check_weights(path: str, params: int) -> int:
+    """The bytes of the weights a .keras archive's model.weights.h5 declares
+    (read from its datasets' shapes, not their data: HDF5 can compress a
+    dataset inside the file); TooCostly past 8 bytes a parameter of the model."""
+    import h5py
+
+    limit = 8 * max(params, 1) + 2**20
+    total = 0
+    with zipfile.ZipFile(path) as zf, zf.open("model.weights.h5") as raw, h5py.File(io.BytesIO(raw.read()), "r") as h5:
+        def visit(name, item):
+            nonlocal total
+            if isinstance(item, h5py.Dataset):
+                total += int(item.size) * item.dtype.itemsize
+                if total > limit:
+                    raise TooCostly(f"a model whose weights file declares more than {limit:,} bytes of weights "
+                                    f"for {params:,} parameters: the grader does not rebuild it")
+        h5.visititems(visit)
+    return total
+
+
+def _check_archive(archive: bytes) -> dict:
     """A .keras archive holds config.json, metadata.json and model.weights.h5,
-    and nothing that unpacks to more than the limit."""
+    and nothing that unpacks to more than the limit. Returns its config."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
             infos = zf.infolist()
@@ -471,9 +584,33 @@ def _check_archive(archive: bytes) -> None:
             raise ValueError(f"the model archive holds {info.filename!r}")
     if sum(i.file_size for i in infos) > 4 * MAX_MODEL_BYTES:
         raise ValueError("the model archive unpacks to more than the limit")
+    sizes = {i.filename: i.file_size for i in infos}
+    if sizes.get("config.json", 0) > MAX_CONFIG_BYTES:
+        raise TooCostly(f"a model whose configuration is {sizes['config.json']:,} bytes (the limit is "
+                        f"{MAX_CONFIG_BYTES:,}): the grader does not rebuild it")
+    if "model.weights.h5" not in sizes:
+        raise ValueError("the model archive holds no weights")
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         config = json.loads(zf.read("config.json"))
     _check_config(config)
+    if not isinstance(config, dict):
+        raise ValueError("the model's configuration is not a dict")
+    layers = _config_layers(config)
+    if layers > MAX_LAYERS:
+        raise TooCostly(f"a model of {layers:,} layers (the limit is {MAX_LAYERS:,}): the grader does not rebuild it")
+    return config
+
+
+def _config_layers(node: Any, depth: int = 0) -> int:
+    """The layers a model's config lists (nested models' too), counted before Keras reads it."""
+    if depth > 200:
+        return 0
+    if isinstance(node, dict):
+        own = len(node["layers"]) if isinstance(node.get("layers"), list) else 0
+        return own + sum(_config_layers(v, depth + 1) for v in node.values())
+    if isinstance(node, list):
+        return sum(_config_layers(v, depth + 1) for v in node)
+    return 0
 
 
 def _check_config(node: Any, depth: int = 0) -> None:

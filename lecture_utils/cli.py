@@ -41,6 +41,9 @@ def _doctor(args) -> int:
         print(f"Grading sandbox: {sandbox.check()}.")
     except sandbox.SandboxUnavailable as exc:
         print(f"Grading sandbox: not available -- {exc}.")
+    from . import memory
+
+    print(f"Grading memory budget: {memory.describe()}.")
     return 0
 
 
@@ -104,7 +107,8 @@ def _grade(args) -> int:
     try:
         grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
                       timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
-                      sandboxed=not args.no_sandbox)
+                      sandboxed=not args.no_sandbox,
+                      memory_budget=args.memory_budget or grading.memory.DEFAULT_BUDGET)
     except grading.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -121,6 +125,18 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return value
+
+
+def _gibibytes(text: str) -> int:
+    from .memory import GiB
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of GiB (e.g. 4 or 2.5), got {text!r}") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1024 GiB, got {text}")
+    return int(value * GiB)
 
 
 def _positive_int(text: str) -> int:
@@ -194,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="time limit per submission (default: 300)")
     grade.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                        help="submissions graded at the same time (default: 1)")
+    grade.add_argument("--memory-budget", type=_gibibytes, default=None, metavar="GIB",
+                       help="memory per submission, its notebook and its grading together, in-memory files "
+                            "included (default: 4); --jobs times this must fit in the memory available")
     grade.add_argument("--exercise", metavar="NAME",
                        help="grade every submission as this exercise (default: the one its notebook names)")
     grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")

@@ -20,11 +20,18 @@ say what happened, and the others are graded:
   total row names the cell and the error;
 - a cell that never finishes: killed at the time limit, ``timeout``;
 - a notebook that dies (``os._exit``, a crash, a resource limit): ``kernel died``;
+- a submission that goes over its memory budget (the notebook and its
+  judge together, in-memory files included: :mod:`lecture_utils.memory`),
+  stopped by the kernel: ``memory limit``;
 - a submission for another exercise: ``wrong exercise`` / ``unknown exercise``.
 
 Without bubblewrap the batch stops and says what to install; ``--no-sandbox``
 runs the notebooks with the instructor's permissions, and the ``sandbox``
 column of every row says so.
+
+Everything a submission wrote (its file name, its messages, what it printed
+when it died) reaches the CSV and the terminal through
+:mod:`lecture_utils.safetext`: no escape sequence, no formula, no endless line.
 """
 
 from __future__ import annotations
@@ -46,7 +53,8 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import data, exercises, sandbox
+from . import data, exercises, memory, sandbox
+from .safetext import LABEL_LIMIT, MESSAGE_LIMIT, clean, csv_cell
 
 COLUMNS = ("submission", "question", "points", "max", "status", "message", "sandbox")
 SANDBOXED, UNSANDBOXED = "bubblewrap", "NONE (--no-sandbox): student code ran with your permissions"
@@ -81,6 +89,8 @@ class Outcome:
     score: float | None = None
     possible: float | None = None
     seconds: float = 0.0
+    peak_bytes: int | None = None   # the most memory its group held (None: no memory group)
+    judge_peak_bytes: int | None = None  # the judge's own largest resident size, as it said
 
 
 # --------------------------------------------------------------------------
@@ -239,7 +249,7 @@ def _not_graded_rows(sub: Submission, points: dict, status: str, message: str) -
     return rows
 
 
-def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list], float, float]:
+def _graded_rows(sub: Submission, result: dict, points: dict, note: str = "") -> tuple[list[list], float, float]:
     rows, score, possible = [], 0.0, 0.0
     by_name = {q["name"]: q for q in result["questions"]}
     for name in sorted(set(points) | set(by_name), key=exercises._question_order):
@@ -260,6 +270,8 @@ def _graded_rows(sub: Submission, result: dict, points: dict) -> tuple[list[list
         notes.append(f"{len(errors)} cell{'s' if len(errors) > 1 else ''} raised an error: " + "; ".join(errors))
     if sub.message:
         notes.append(sub.message)
+    if note:
+        notes.append(note)
     rows.append([sub.label, TOTAL, exercises.as_points(score), exercises.as_points(possible), "graded", " | ".join(notes)])
     return rows, score, possible
 
@@ -293,13 +305,32 @@ def prepare_setup(exercise: str, autograder_zip: Path, master: Path, folder: Pat
     return out if isinstance(said, dict) and said.get("status") == "prepared" and out.is_file() else None
 
 
+def _over_budget(budget: int) -> str:
+    return (f"went over its memory budget of {budget / memory.GiB:g} GiB (the notebook and its grading together, "
+            "in-memory files included) and was stopped")
+
+
 def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, *,
               sandboxed: bool = True, data_dir: str | None = None, master: Path | None = None,
-              setup_data: Path | None = None) -> Outcome:
+              setup_data: Path | None = None, budget: int | None = None) -> Outcome:
     """Grade one identified submission: a fresh judge process (which runs the
     notebook in the sandbox and decides the marks outside it), killed after
     ``timeout`` seconds with everything it started. The set-up data the tests
-    take: ``setup_data`` (:func:`prepare_setup`) if given, else computed from ``master``."""
+    take: ``setup_data`` (:func:`prepare_setup`) if given, else computed from ``master``.
+    With ``budget`` (bytes) and a memory cgroup here (:func:`memory.support`),
+    the judge and everything it starts run in a memory group of that size."""
+    group = memory.Group(budget) if budget and memory.support().kind else None
+    try:
+        return _grade_in(sub, autograder_zip, points, timeout, group, sandboxed=sandboxed, data_dir=data_dir,
+                         master=master, setup_data=setup_data)
+    finally:
+        if group is not None:
+            group.remove()
+
+
+def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: float, group: memory.Group | None, *,
+              sandboxed: bool, data_dir: str | None, master: Path | None, setup_data: Path | None) -> Outcome:
+    """:func:`grade_one`, its judge in ``group`` (if not None)."""
     started = time.monotonic()
     notebook_text = json.dumps(sub.notebook, ensure_ascii=False)  # read (and checked) by identify()
     with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
@@ -320,6 +351,8 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
             with _RUNNING_LOCK:
                 _RUNNING.add(process)
             try:
+                if group is not None:  # before it reads the notebook, so before it starts the sandbox
+                    group.add(process.pid)
                 out, _ = process.communicate(notebook_text.encode("utf-8"), timeout=timeout)
                 timed_out = False
             except subprocess.TimeoutExpired:
@@ -331,12 +364,16 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
                     _RUNNING.discard(process)
                 sandbox.remove_stage_dirs(process.pid)
         seconds = time.monotonic() - started
-        if timed_out:
+        killed = group.oom_kills() if group is not None else 0
+        peak = group.peak() if group is not None else None
+        if timed_out and not killed:
             message = (f"stopped after {timeout:g} s (the time limit): a cell that never finishes, "
                        "or a notebook too slow for --timeout")
             return Outcome(sub, "timeout", _not_graded_rows(sub, points, "timeout", message), 0.0,
-                           sum(points.values()), seconds)
+                           sum(points.values()), seconds, peak)
         try:
+            if timed_out:
+                raise ValueError
             result = json.loads(out.decode("utf-8").strip().splitlines()[-1])
             if not isinstance(result, dict):
                 raise ValueError
@@ -344,12 +381,18 @@ def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
             result = {"status": "error", "message": f"the grading process ended with exit status "
                       f"{process.returncode} and no result" + (": " + " / ".join(tail) if tail else "")}
+    judge_peak = result.get("judge_peak_bytes") if isinstance(result.get("judge_peak_bytes"), int) else None
+    if killed and result.get("status") != "graded":
+        message = f"the submission {_over_budget(group.budget)} (the kernel killed {killed} of its processes)"
+        return Outcome(sub, "memory limit", _not_graded_rows(sub, points, "memory limit", message),
+                       0.0, sum(points.values()), seconds, peak, judge_peak)
     if result.get("status") != "graded":
         status = str(result.get("status", "error"))
         return Outcome(sub, status, _not_graded_rows(sub, points, status, str(result.get("message", ""))),
-                       0.0, sum(points.values()), seconds)
-    rows, score, possible = _graded_rows(sub, result, points)
-    return Outcome(sub, "graded", rows, score, possible, seconds)
+                       0.0, sum(points.values()), seconds, peak, judge_peak)
+    note = f"a process of the notebook {_over_budget(group.budget)}" if killed else ""
+    rows, score, possible = _graded_rows(sub, result, points, note)
+    return Outcome(sub, "graded", rows, score, possible, seconds, peak, judge_peak)
 
 
 # --------------------------------------------------------------------------
@@ -371,7 +414,7 @@ class _Progress:
                 what = f"{exercises.as_points(outcome.score)}/{exercises.as_points(outcome.possible)}"
             else:
                 what = outcome.status
-            line = (f"[{self.done}/{self.total}] {outcome.submission.label}: {what} "
+            line = (f"[{self.done}/{self.total}] {clean(outcome.submission.label, LABEL_LIMIT)}: {clean(what, 80)} "
                     f"({outcome.seconds:.0f} s)")
             if self.tty:
                 width = 24
@@ -390,14 +433,40 @@ def _write_csv(path: Path, rows: list[list]) -> None:
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
-        writer.writerows(rows)
+        for row in rows:  # what a submission wrote, cleaned (safetext): no escapes, no formulas
+            writer.writerow([csv_cell(cell, LABEL_LIMIT if i == 0 else MESSAGE_LIMIT) if cell is not None else ""
+                             for i, cell in enumerate(row)])
     tmp.replace(path)
+
+
+MIN_BUDGET = 1 * memory.GiB   # below this not even an honest submission's judge imports Keras
+
+
+def _check_memory(jobs: int, budget: int) -> None:
+    """``jobs`` submissions at once, each with ``budget`` bytes, must fit in
+    what the machine has available (and leave it :data:`memory.HEADROOM`)."""
+    if not (isinstance(budget, int) and budget >= MIN_BUDGET):
+        got = f"{budget / memory.GiB:.3g} GiB" if isinstance(budget, (int, float)) else repr(budget)
+        raise GradingError(f"--memory-budget must be at least {MIN_BUDGET / memory.GiB:g} GiB "
+                           f"(the default is {memory.DEFAULT_BUDGET / memory.GiB:g}), got {got}")
+    free = memory.available()
+    if free is None:
+        return
+    need = jobs * budget + memory.HEADROOM
+    if need > free:
+        fits = max(0, (free - memory.HEADROOM) // budget)
+        advice = (f"use --jobs {fits} or fewer" if fits >= 1 else
+                  f"free some memory, or lower --memory-budget below {max(free - memory.HEADROOM, 0) / memory.GiB:.1f} GiB")
+        raise GradingError(f"--jobs {jobs} with a memory budget of {budget / memory.GiB:g} GiB per submission "
+                           f"needs {need / memory.GiB:.1f} GiB ({jobs} x {budget / memory.GiB:g} GiB and "
+                           f"{memory.HEADROOM / memory.GiB:g} GiB for the rest of the machine), but this machine "
+                           f"has {free / memory.GiB:.1f} GiB available: {advice}")
 
 
 def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, build_dir: Path,
           timeout: float = DEFAULT_TIMEOUT, jobs: int = 1, exercise: str | None = None,
-          force: bool = False, sandboxed: bool = True, say: Callable[[str], None] = print,
-          progress_stream=None) -> list[Outcome]:
+          force: bool = False, sandboxed: bool = True, memory_budget: int = memory.DEFAULT_BUDGET,
+          say: Callable[[str], None] = print, progress_stream=None) -> list[Outcome]:
     """Grade submissions and write ``out`` (CSV): one row per submission and
     question, then a ``TOTAL`` row per submission.
 
@@ -414,6 +483,10 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         force: overwrite ``out`` if it exists.
         sandboxed: run each submission in the bubblewrap sandbox (``False``:
             with your permissions, and every row of ``out`` says so).
+        memory_budget: bytes per submission, its notebook and its judge
+            together (a memory cgroup where one can be made: see
+            :mod:`lecture_utils.memory`); ``jobs`` times this must fit in the
+            memory the machine has available.
 
     Returns:
         The outcomes, in the order of the submissions.
@@ -430,6 +503,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         raise GradingError(f"--timeout must be a positive number of seconds, got {timeout}")
     if not (isinstance(jobs, int) and jobs >= 1):
         raise GradingError(f"--jobs must be a whole number, 1 or more, got {jobs}")
+    _check_memory(jobs, memory_budget)
     known = exercises.exercise_names(solutions_dir)
     if not known:
         raise GradingError(f"no solution notebooks (NN_topic.ipynb) in {solutions_dir}: nothing to grade against")
@@ -446,6 +520,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     source = data.find_source()
     data_dir = str(source.path) if source is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
+    say(f"memory budget: {memory.describe(memory_budget)}")
 
     zips, points, broken = {}, {}, {}
     for name in sorted({s.exercise for s in subs if s.exercise}):
@@ -476,7 +551,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             try:
                 outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout,
                                     sandboxed=sandboxed, data_dir=data_dir, master=masters[sub.exercise],
-                                    setup_data=prepared.get(sub.exercise))
+                                    setup_data=prepared.get(sub.exercise), budget=memory_budget)
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))

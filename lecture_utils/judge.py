@@ -354,6 +354,17 @@ def _exit_reason(code: int | None) -> str:
     return f"exit status {code}"
 
 
+def judge_limits(lim: sandbox.Limits) -> None:
+    """The judge's own limits: whatever slips past the checks on answers
+    (:mod:`lecture_utils.answers`) kills this judge, not the machine. Its
+    address space and CPU time (its sandbox then sets its own, lower); its
+    memory group, made by the batch, bounds the two together."""
+    import resource
+
+    sandbox.cap(resource.RLIMIT_AS, lim.judge_memory_bytes)
+    sandbox.cap(resource.RLIMIT_CPU, lim.cpu_seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lecture_utils.judge",
                                      description="grade one submission (the notebook on standard input); "
@@ -380,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write(json.dumps(result) + "\n")
         out.flush()
         return 0
+    judge_limits(sandbox.Limits())
     notebook_text = sys.stdin.read()
     try:
         result = judge(notebook_text, args.exercise, Path(args.autograder), sandboxed=not args.no_sandbox,
@@ -387,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
                        setup_data=Path(args.setup_data) if args.setup_data else None)
     except BaseException as exc:  # noqa: BLE001 -- reported, never a traceback instead of a result
         result = {"status": "error", "message": f"the grader failed: {type(exc).__name__}: {exc}"}
+    import resource
+
+    result["judge_peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # this process's own
     out.write(json.dumps(result) + "\n")
     out.flush()
     return 0

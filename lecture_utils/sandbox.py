@@ -7,8 +7,9 @@
   its own), no other process visible, no capability, no new user namespace;
 - a file system of its own: the system (``/usr``), the Python installation,
   the virtual environment, this package and the data **read-only**; an empty
-  scratch folder (the working directory, ``HOME``) and ``/tmp``, each a
-  private size-limited tmpfs that vanishes with the sandbox; nothing else of
+  scratch folder (the working directory, ``HOME``), ``/tmp`` and ``/dev/shm``,
+  each a private size-limited tmpfs that vanishes with the sandbox (the rest
+  of ``/dev`` read-only); nothing else of
   the machine (no home folder, no submissions, no tests, no output file);
 - a clean environment (only the variables listed in :data:`PASSED_ENV`);
 - resource limits set before ``bwrap`` starts (:func:`limits`): address space,
@@ -48,6 +49,8 @@ class Limits:
     open_files: int = 1024
     scratch_bytes: int = 512 * 2**20    # the scratch folder (tmpfs)
     tmp_bytes: int = 256 * 2**20        # /tmp (tmpfs)
+    shm_bytes: int = 64 * 2**20         # /dev/shm (tmpfs; the rest of /dev is read-only)
+    judge_memory_bytes: int = 8 * 2**30  # the judge's own address space (it imports Keras too)
 
 
     def tasks(self) -> int:
@@ -174,6 +177,7 @@ def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()
     args += _system_binds()
     # /tmp first: a venv or checkout under /tmp is bound on top of it, and stays visible
     args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(lim.shm_bytes), "--tmpfs", "/dev/shm",
              "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp",
              "--size", str(lim.scratch_bytes), "--perms", "0700", "--tmpfs", SCRATCH]
     for i, (source, target) in enumerate(_mounts(data_dir)):
@@ -191,7 +195,8 @@ def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()
     args += ["--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    args += ["--remount-ro", "/", "--chdir", SCRATCH, "--"]  # the root, with its mount points, read-only too
+    # the root, with its mount points, read-only too; /dev (bwrap's tmpfs, of no size limit) as well
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--"]
     return args + list(argv)
 
 
@@ -229,7 +234,16 @@ def preexec(lim: Limits, data_dir: str | None = None) -> None:
     Root is exempt from the limit on processes, so as root the sandbox runs as
     ``nobody``. What it must read but ``nobody`` cannot reach (a Python under
     ``/root``) is bound, in a mount namespace of this child alone, onto a
-    folder ``nobody`` can reach; nothing changes on the machine."""
+    folder ``nobody`` can reach; nothing changes on the machine.
+
+    Its ``oom_score_adj`` is 1000 (a process may raise its own, and never lower
+    it again without privileges): where memory runs out in its memory group
+    (:mod:`lecture_utils.memory`), the kernel kills the sandbox, not its judge."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
     if os.getuid() == 0:
         import ctypes
 
@@ -252,14 +266,16 @@ def preexec(lim: Limits, data_dir: str | None = None) -> None:
     limits(lim)
 
 
+def cap(which: int, value: int) -> None:
+    """Set a resource limit of this process (soft and hard), no higher than its hard limit now."""
+    soft, hard = resource.getrlimit(which)
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
 def limits(lim: Limits) -> None:
     """Set the resource limits of this process (called in the child, before
     ``bwrap`` starts; the sandbox inherits them)."""
-    def cap(which, value):
-        soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
-
     cap(resource.RLIMIT_AS, lim.memory_bytes)
     cap(resource.RLIMIT_CPU, lim.cpu_seconds)
     # counted over all of this user's processes (the sandbox's own limit,

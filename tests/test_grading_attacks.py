@@ -11,6 +11,7 @@ points. Needs bubblewrap (`.ci/run` installs it); about two and a half minutes a
 """
 import copy
 import csv
+import io
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from lecture_utils import exercises, grading, sandbox
+from lecture_utils.safetext import clean
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
@@ -29,6 +31,43 @@ OTHER = "01_vanishing_gradients"
 SETUP = "06_transfer_learning"   # the attack on the set-up data is on this exercise
 TOKEN = f"PWNED-{uuid.uuid4().hex[:8]}"
 HOME = os.path.expanduser("~")
+ESCAPED_NAME = "attack_name_\x1b[2J\x1b]0;pwned\x07=1+1"
+
+
+# A model answer as the sandbox sends it (a .keras archive), made by hand so that the judge is
+# told whatever the attack likes: `send_as(value, layer, weights)` makes the answer `value` a
+# Sequential model of 784 inputs and `layer` (its config), with `weights` as its weights file.
+SEND_MODEL = """
+import base64, io, json, zipfile
+import h5py
+import lecture_utils.answers as answers
+
+def send_as(value, layer, weights=None):
+    if weights is None:
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w"):
+            pass
+        weights = buffer.getvalue()
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None, "config": {"name": "s",
+              "layers": [{"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                          "config": {"batch_shape": [None, 784], "dtype": "float32", "name": "i"}}, layer]}}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("config.json", json.dumps(config))
+        zf.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        zf.writestr("model.weights.h5", weights)
+    node = {"t": "model", "ref": "m", "archive": base64.b64encode(archive.getvalue()).decode(), "variables": [],
+            "trainable": [], "type": "Sequential"}
+    real = answers.Encoder.encode
+    answers.Encoder.encode = lambda self, v, depth=0: node if v is value else real(self, v, depth)
+
+def dense(units):
+    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+            "config": {"units": units, "name": "d"}}
+"""
+# What a submission may write to the instructor's terminal or spreadsheet: clear the screen,
+# retitle the window, go back to the line's start to print a fake total, a formula
+ESCAPES = '"\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\x9b31mTOTAL 14/14\\r=HYPERLINK(\\"http://x\\",\\"14\\")\\u202e"'
 
 
 def _code_cell(source):
@@ -185,7 +224,7 @@ except MemoryError:
     pass
 by_value = f"allocated [{'stopped' if len(chunks) < 8 else len(chunks)}]"
 del chunks
-""", "graded", {"q1": 'allocated [stopped]'}),
+""", "memory limit", {}),   # the memory budget (4 GiB) stops it before its address space (6 GiB) does
     "output_flood": ("""
 import os, sys
 for i in range(100):
@@ -223,6 +262,45 @@ def clip_by_value(g, threshold):
 clip_by_norm = clip_by_value
 """, "graded", {"q2": "did not return within"}),
     "other_exercise": (None, "graded", {}),   # the metadata claims exercise 01 (see below)
+    # the judge is told of a model that would take 316 GB, 31 GB of one layer's output, 40 GB of weights
+    "judge_huge_model": (SEND_MODEL + """
+by_value = object()
+send_as(by_value, dense(10**8))
+""", "graded", {"q1": "the grader could not read by_value: a model of 78,500,000,000 parameters (the limit is 20,000,000)"}),
+    "judge_huge_output": (SEND_MODEL + """
+by_value = object()
+send_as(by_value, {"module": "keras.layers", "class_name": "RepeatVector", "registered_name": None,
+                   "config": {"n": 10**7, "name": "r"}})
+""", "graded", {"q1": "7,840,000,000 values from one layer for one example (the limit is 1,048,576)"}),
+    "judge_weights_bomb": (SEND_MODEL + """
+buffer = io.BytesIO()
+with h5py.File(buffer, "w") as h5:   # 10**10 zeros, never written: a few kilobytes in the file
+    h5.create_dataset("layers/dense/vars/0", shape=(10**10,), dtype="f4", chunks=(2**20,), compression="gzip")
+by_value = object()
+send_as(by_value, dense(7), buffer.getvalue())
+""", "graded", {"q1": "weights file declares more than"}),
+    "judge_many_objects": ("""
+by_value = [[[0.5]] * 90 for _ in range(2000)]   # 180,000 lists of one float: 540,000 dicts and lists on the wire
+""", "error", {"TOTAL": "lists and dicts or more (the limit is 200000)"}),
+    # escapes and formulas in every field a submission writes: a value's repr, what its functions
+    # raise, the first line of a cell that raises, what it prints as it dies, its file name (below)
+    "escape_messages": ("""#\x1b]0;retitled\x07=1+1 a cell's first line
+ESC = @ESCAPES@
+class Loud:
+    def __repr__(self):
+        return ESC
+by_value = by_norm = turn_degrees = Loud()
+def clip_by_value(g, threshold):
+    raise ValueError(ESC)
+clip_by_norm = clip_by_value
+raise RuntimeError(ESC)
+""", "graded", {"q2": "\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\x9b31mTOTAL 14/14 =HYPERLINK",
+                "TOTAL": "\\x1b]0;retitled\\x07"}),
+    "escape_dying_words": ("""
+import os
+os.write(2, (@ESCAPES@ + "\\n").encode() * 3)
+os._exit(3)
+""", "kernel died", {"TOTAL": "\\x1b[2J"}),
     # exercise 06, blank but for counts that are right for the data it swapped in
     "overwrite_setup_data": ("""
 import numpy as np
@@ -277,7 +355,7 @@ def batch(tmp_path_factory, listener):
             "@OTHER_SUBMISSION@": str(subs / "honest_solution.ipynb"), "@CSV@": str(out), "@HOME@": HOME,
             "@TOKEN@": TOKEN, "@SUBMISSIONS@": str(subs), "@ROOT@": str(ROOT),
             "@LECTURE_UTILS@": str(ROOT / "lecture_utils"), "@SITE_PACKAGES@": sysconfig.get_paths()["purelib"],
-            "@TMP@": "/tmp", "@PORT@": str(listener[0]),
+            "@TMP@": "/tmp", "@PORT@": str(listener[0]), "@ESCAPES@": ESCAPES,
             "@HOME_ENTRIES@": [os.path.join(HOME, n) for n in os.listdir(HOME) if n != ".pyenv"][:50]}
     out.write_text("the instructor's earlier grades\n")  # graded with force=True: it must not leak
     for name, (source, _, _) in ATTACKS.items():
@@ -291,13 +369,14 @@ def batch(tmp_path_factory, listener):
             nb["cells"].append(_code_cell(source))
         else:
             for key, value in fill.items():
-                source = source.replace(key, json.dumps(value) if key != "@PORT@" else value)
+                source = source.replace(key, json.dumps(value) if key not in ("@PORT@", "@ESCAPES@") else value)
             nb["cells"].append(_code_cell(source))
         (subs / f"attack_{name}.ipynb").write_text(json.dumps(nb))
     big = copy.deepcopy(blank)
     big["cells"].append({"cell_type": "markdown", "metadata": {}, "id": "big", "source": "x" * (100 * 2**20)})
     (subs / "attack_big_notebook.ipynb").write_text(json.dumps(big))
     (subs / "honest_solution.ipynb").write_text(json.dumps(solution))
+    (subs / f"{ESCAPED_NAME}.ipynb").write_bytes(built[NAME].student)   # blank, under a name that acts
     (subs / "honest_blank.ipynb").write_bytes(built[NAME].student)
     wrong = copy.deepcopy(solution)
     for cell in wrong["cells"]:
@@ -311,10 +390,15 @@ def batch(tmp_path_factory, listener):
     judge_home = tmp_path_factory.mktemp("judge-home")
     real_home = os.environ.get("HOME")
     os.environ["HOME"] = str(judge_home)
+    shown = io.StringIO()   # what grade prints, as the instructor's terminal would get it
+
+    def say(text):
+        shown.write(text + "\n")
     try:
         outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
-                                 jobs=2, force=True, say=print, progress_stream=sys.stdout)
+                                 jobs=2, force=True, say=say, progress_stream=shown)
     finally:
+        print(shown.getvalue())
         if real_home is None:
             del os.environ["HOME"]
         else:
@@ -325,12 +409,12 @@ def batch(tmp_path_factory, listener):
     for row in rows:
         by.setdefault(Path(row["submission"]).stem, {})[row["question"]] = row
     return {"rows": by, "outcomes": outcomes, "subs": subs, "out": out, "built": built,
-            "judge_home": judge_home, "got": listener[1]}
+            "judge_home": judge_home, "got": listener[1], "shown": shown.getvalue()}
 
 
 def test_the_batch_completes_with_every_submission(batch):
     expected = {f"attack_{n}" for n in ATTACKS} | {"attack_big_notebook", "honest_solution", "honest_blank",
-                                                   "honest_wrong", "honest_other_solution"}
+                                                   "honest_wrong", "honest_other_solution", clean(ESCAPED_NAME)}
     assert set(batch["rows"]) == expected
     assert all(row["sandbox"] == grading.SANDBOXED for sub in batch["rows"].values() for row in sub.values())
 
@@ -429,3 +513,36 @@ def test_grading_without_a_sandbox_needs_saying_so(tmp_path, monkeypatch):
         rows = list(csv.DictReader(f))
     assert rows and all(row["sandbox"] == grading.UNSANDBOXED for row in rows)
     assert [r["points"] for r in rows if r["question"] == "TOTAL"] == ["0"]
+
+
+_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\r\n"] + [chr(0x7f)] + [chr(c) for c in range(0x80, 0xa0)] + \
+    ["\u202e", "\u2066", "\u2028"]
+
+
+def test_nothing_raw_from_a_submission_reaches_the_csv_or_the_terminal(batch):
+    """Escape sequences and control characters arrive shown escaped (so the
+    attacks' texts are there, readable), no cell starts a formula, no message
+    runs on without end: in the CSV and in what grade printed."""
+    text = batch["out"].read_text(encoding="utf-8")
+    for where, shown in (("the CSV", text.replace("\r\n", "\n")), ("the terminal", batch["shown"])):
+        raw = sorted({repr(c) for c in shown if c in _CONTROLS})
+        assert not raw, f"{where} holds {raw}"
+    with open(batch["out"], newline="", encoding="utf-8") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    formulas = [c for c in cells if c.lstrip(" ").startswith(("=", "+", "-", "@", "\uff1d"))]
+    assert not formulas, formulas
+    assert max(len(c) for c in cells) <= 2000
+    assert clean(ESCAPED_NAME) in batch["shown"]    # its name, shown escaped
+    messages = batch["rows"]["attack_escape_messages"]
+    assert "\\x1b[2J" in messages["q2"]["message"] and "\\x1b]0;retitled" in messages["TOTAL"]["message"]
+
+
+@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.startswith("judge_")])
+def test_the_judge_refuses_before_it_allocates(batch, attack):
+    """The judge's own peak memory (what it said, from getrusage) stays that of
+    an honest judge: the model or message was refused before it was built."""
+    outcome = next(o for o in batch["outcomes"] if Path(o.submission.label).stem == f"attack_{attack}")
+    honest = next(o for o in batch["outcomes"] if Path(o.submission.label).stem == "honest_solution")
+    assert outcome.judge_peak_bytes and honest.judge_peak_bytes, (outcome, honest)
+    assert outcome.judge_peak_bytes < max(2 * honest.judge_peak_bytes, 2**31), \
+        f"{attack}: the judge grew to {outcome.judge_peak_bytes / 2**30:.2f} GiB"

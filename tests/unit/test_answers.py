@@ -171,3 +171,130 @@ def test_a_model_with_a_class_of_the_notebook_is_not_rebuilt(tmp_path):
     model = keras.Sequential([keras.Input((2,)), Sneaky()])
     got = cross(model, tmp_path)
     assert isinstance(got, answers.Unreadable) and "Sneaky" in got.why
+
+
+# --------------------------------------------------------------------------
+# The judge trusts no size it is told: what a model would cost is measured
+# from its configuration before anything of that size is allocated.
+
+def _archive(tmp_path, model, edit=None, weights=None):
+    """``model``'s .keras archive as the sandbox sends it, its config.json
+    changed by ``edit`` (and its weights file replaced by ``weights``)."""
+    import zipfile
+
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    if edit:
+        config = json.loads(files["config.json"])
+        edit(config)
+        files["config.json"] = json.dumps(config).encode()
+    if weights is not None:
+        files["model.weights.h5"] = weights
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return {"t": "model", "ref": "o0", "archive": base64.b64encode(buffer.getvalue()).decode(), "variables": [],
+            "trainable": [], "type": "Sequential"}
+
+
+def _layers(config):
+    return config["config"]["layers"]
+
+
+def _unbuilt(config):
+    """Drop what Keras saved of each layer's input shape, so the config alone says the shapes."""
+    config.pop("build_config", None)
+    for layer in _layers(config):
+        layer.pop("build_config", None)
+
+
+def _widen(config):
+    _unbuilt(config)
+    _layers(config)[1]["config"]["units"] = 10**8      # 79,000,000,005 parameters: 316 GB as float32
+
+
+def _repeat(config):
+    _unbuilt(config)
+    _layers(config)[1] = {"module": "keras.layers", "class_name": "RepeatVector", "registered_name": None,
+                          "config": {"name": "rv", "n": 10**7, "trainable": True, "dtype": "float32"}}
+    del _layers(config)[2:]
+
+
+def _deepen(config):
+    _unbuilt(config)
+    activation = {"module": "keras.layers", "class_name": "Activation", "registered_name": None,
+                  "config": {"activation": "linear", "trainable": True, "dtype": "float32"}}
+    _layers(config)[1:] = [dict(activation, config=dict(activation["config"], name=f"a{i}"))
+                           for i in range(answers.MAX_LAYERS + 1)]  # and its input layer
+
+
+def _pad(config):
+    config["config"]["name"] = "x" * (answers.MAX_CONFIG_BYTES + 1)
+
+
+@pytest.mark.parametrize("edit, says", [
+    (_widen, "a model of 79,000,000,005 parameters (the limit is 20,000,000)"),
+    (_repeat, "a model of 7,840,000,000 values from one layer for one example (the limit is 1,048,576)"),
+    (_deepen, f"a model of {answers.MAX_LAYERS + 2:,} layers (the limit is {answers.MAX_LAYERS:,})"),
+    (_pad, f"a model whose configuration is {answers.MAX_CONFIG_BYTES + 1 + 0:,}"),
+], ids=["parameters", "layer output", "layers", "config size"])
+def test_a_model_that_would_cost_too_much_is_refused_before_it_is_built(tmp_path, edit, says):
+    import resource
+
+    import keras
+    from keras.src.backend.common import global_state
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(7), keras.layers.Dense(5)])
+    node = json.loads(json.dumps(_archive(tmp_path, model, edit)))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    got = answers.Decoder().decode(node)
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    assert isinstance(got, answers.Unreadable), got
+    assert (says if edit is not _pad else "a model whose configuration is") in got.why, got.why
+    assert "the grader does not rebuild it" in got.why
+    assert grew < 2**28, f"refusing it took {grew / 2**20:.0f} MB"       # the model itself would take GBs
+    assert not global_state.get_global_attribute("uninitialized_variables", []), "a deferred variable was kept"
+
+
+def test_a_weights_file_that_declares_more_than_the_model_holds_is_refused(tmp_path):
+    """HDF5 compresses inside the file: a dataset of 10**10 zeros takes a few
+    kilobytes there (never written: its fill value), 40 GB when read."""
+    import h5py
+    import keras
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(7), keras.layers.Dense(5)])
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.create_dataset("layers/dense/vars/0", shape=(10**10,), dtype="f4", chunks=(2**20,), compression="gzip")
+    assert len(buffer.getvalue()) < 2**20
+    got = answers.Decoder().decode(json.loads(json.dumps(_archive(tmp_path, model, weights=buffer.getvalue()))))
+    assert isinstance(got, answers.Unreadable) and "weights file declares more than" in got.why, got
+
+
+def test_an_honest_model_is_measured_and_rebuilt(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(100, activation="selu"),
+                              keras.layers.BatchNormalization(), keras.layers.Dense(10, activation="softmax")])
+    decoder = answers.Decoder()
+    got = decoder.decode(json.loads(json.dumps(_archive(tmp_path, model))))
+    assert isinstance(got, keras.Model) and got.count_params() == model.count_params()
+    assert decoder.sizes["model_params"] == model.count_params() and decoder.sizes["layer_output"] == 784
+    assert decoder.sizes["model_layers"] == 6   # the model, its input layer and its four layers
+
+
+def test_a_message_of_too_many_lists_and_dicts_is_refused_before_it_is_parsed():
+    data = json.dumps({"kind": "answers", "answers": {"x": {"t": "list", "v": [{"t": "none"}] * answers.MAX_NODES}}})
+    with pytest.raises(answers.ProtocolError, match="lists and dicts or more .the limit is 200000"):
+        answers.parse_message(data.encode())
+    few = json.dumps({"kind": "answers", "answers": {"x": {"t": "list", "v": [{"t": "none"}] * 1000}}})
+    assert answers.parse_message(few.encode())["kind"] == "answers"
+
+
+def test_an_answer_of_too_many_values_is_refused():
+    node = {"t": "list", "v": [{"t": "list", "v": [{"t": "none"}] * 1000}] * (answers.MAX_NODES // 1000 + 1)}
+    got = answers.Decoder().decode(node)
+    assert isinstance(got, answers.Unreadable) and f"more than {answers.MAX_NODES} values" in got.why, got
