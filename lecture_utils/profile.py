@@ -6,6 +6,11 @@ stratified subset and fewer epochs and seeds, so that a notebook runs in well
 under a minute on two CPU cores (the tests use it). Notebooks read sizes and
 epochs from the profile object, never from ``if fast:`` branches.
 
+``LECTURE_SEEDS=7,8,9,10,11`` (any list of non-negative whole numbers) replaces
+the profile's seeds: every comparison runs over those, and every one-seed
+demonstration uses the first of them, so that a notebook's claims can be
+checked on seeds they were not written from.
+
 Introduced in ``notebooks/00_start_here.ipynb``.
 """
 
@@ -16,6 +21,7 @@ import os
 import platform
 
 ENV_VAR = "LECTURE_PROFILE"
+SEEDS_VAR = "LECTURE_SEEDS"
 
 
 def _capped(name: str, value: int, cap: int | None) -> int:
@@ -81,12 +87,36 @@ PROFILES = {
 }
 
 
-def get_profile(name: str | None = None) -> Profile:
-    """The profile called ``name``, or the one ``$LECTURE_PROFILE`` names
-    (``full`` when unset).
+def parse_seeds(text: str) -> tuple:
+    """``"7, 8,9"`` -> ``(7, 8, 9)``: distinct non-negative whole numbers, one or more.
 
     Raises:
-        ValueError: an unknown name; the message lists the valid ones.
+        ValueError: saying which item is wrong and what is valid.
+    """
+    example = f"e.g. {SEEDS_VAR}=7,8,9,10,11"
+    items = [item.strip() for item in str(text).split(",")]
+    if not any(items):
+        raise ValueError(f"{SEEDS_VAR}={text!r} names no seed: give one or more non-negative whole numbers "
+                         f"separated by commas ({example})")
+    seeds = []
+    for item in items:
+        if not item.isdigit() or not item.isascii():
+            what = "an empty item" if not item else repr(item)
+            raise ValueError(f"{SEEDS_VAR}={text!r}: {what} is not a seed; seeds are non-negative whole numbers "
+                             f"separated by commas ({example})")
+        if int(item) in seeds:
+            raise ValueError(f"{SEEDS_VAR}={text!r}: seed {int(item)} is given twice; each seed once ({example})")
+        seeds.append(int(item))
+    return tuple(seeds)
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, or the one ``$LECTURE_PROFILE`` names
+    (``full`` when unset); its seeds replaced by ``$LECTURE_SEEDS`` where that is set.
+
+    Raises:
+        ValueError: an unknown name, or seeds that are not a list of
+            non-negative whole numbers; the message says what is valid.
     """
     if name is None:
         name = os.environ.get(ENV_VAR, "").strip() or "full"
@@ -97,6 +127,9 @@ def get_profile(name: str | None = None) -> Profile:
     if key not in PROFILES:
         raise ValueError(f"Unknown {origin}: valid profiles are "
                          + ", ".join(repr(p) for p in PROFILES) + ".")
+    seeds = os.environ.get(SEEDS_VAR)
+    if seeds is not None and seeds.strip():
+        return dataclasses.replace(PROFILES[key], seeds=parse_seeds(seeds))
     return PROFILES[key]
 
 
@@ -196,6 +229,9 @@ def environment(profile: Profile | None = None, check_data: bool = True) -> dict
         "Profile": (f"{profile.name} (train/valid/test {profile.n_train:,}/{profile.n_valid:,}/"
                     f"{profile.n_test:,}, {profile.n_seeds} seeds)"),
     }
+    if profile.seeds != PROFILES[profile.name].seeds:
+        facts["Seeds"] = f"{', '.join(map(str, profile.seeds))} (from {SEEDS_VAR}; the profile's are " \
+                         f"{', '.join(map(str, PROFILES[profile.name].seeds))})"
     if check_data:
         source = data.find_source()
         if source is None:
@@ -241,13 +277,15 @@ def _import_keras_quietly() -> None:
         os.close(saved)
 
 
-def setup_notebook(seed: int = 42) -> Profile:
+def setup_notebook(seed: int | None = None) -> Profile:
     """The first cell of every notebook: print the environment report, seed
-    everything and return the profile. Figures get a readable default size."""
+    everything (with ``seed``, by default the profile's first seed: 42, or the
+    first of ``$LECTURE_SEEDS``) and return the profile. Figures get a
+    readable default size."""
     profile = get_profile()
     _import_keras_quietly()
     print(environment_report(profile))
-    seed_everything(seed)
+    seed_everything(profile.seeds[0] if seed is None else seed)
     try:
         import matplotlib as mpl
 

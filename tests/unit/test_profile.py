@@ -1,4 +1,6 @@
 """lecture_utils.profile: profiles, seeding and the environment report."""
+import re
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,29 @@ def test_environment_report_names_everything():
     assert "verified (sha256)" in facts["Data"]
     text = profile.environment_report(profile.get_profile("fast"))
     assert all(key in text for key in ("Python", "Keras", "Backend", "Device", "Profile", "Data"))
+
+
+def test_lecture_seeds_replace_the_profiles_seeds(monkeypatch):
+    monkeypatch.setenv("LECTURE_PROFILE", "full")
+    monkeypatch.setenv("LECTURE_SEEDS", "7, 8,9,10,11")
+    p = profile.get_profile()
+    assert p.seeds == (7, 8, 9, 10, 11) and p.n_seeds == 5 and p.n_train == 55_000
+    assert profile.get_profile("fast").seeds == (7, 8, 9, 10, 11)
+    facts = profile.environment(p, check_data=False)
+    assert facts["Seeds"] == "7, 8, 9, 10, 11 (from LECTURE_SEEDS; the profile's are 42, 43, 44, 45, 46)"
+    monkeypatch.setenv("LECTURE_SEEDS", "3")
+    assert profile.get_profile().seeds == (3,)
+    monkeypatch.setenv("LECTURE_SEEDS", " ")   # set but empty: the profile's own
+    assert profile.get_profile().seeds == (42, 43, 44, 45, 46)
+    assert "Seeds" not in profile.environment(profile.get_profile(), check_data=False)
+
+
+@pytest.mark.parametrize("bad, says", [
+    ("7,x", "'x' is not a seed"), ("7,,8", "an empty item is not a seed"), ("-1", "'-1' is not a seed"),
+    ("1.5", "'1.5' is not a seed"), ("7,7", "seed 7 is given twice"), (",", "names no seed"),
+    ("٣", "'٣' is not a seed"),
+])
+def test_a_wrong_lecture_seeds_is_a_clear_error(monkeypatch, bad, says):
+    monkeypatch.setenv("LECTURE_SEEDS", bad)
+    with pytest.raises(ValueError, match=f"LECTURE_SEEDS=.*{re.escape(says)}.*e.g. LECTURE_SEEDS=7,8,9,10,11"):
+        profile.get_profile("fast")
