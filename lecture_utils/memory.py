@@ -41,19 +41,20 @@ class Support:
     why_not: str = ""
 
 
-def _own_v1_memory_cgroup() -> tuple[Path, str] | tuple[None, str]:
-    """The folder of this process's cgroup v1 memory group, or (None, why not)."""
+def _v1_memory_folders() -> tuple[list[Path], str]:
+    """Where cgroup v1 memory groups could be made: this process's own memory
+    group, then the hierarchy's root; or ([], why not)."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
         mounts = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError as exc:
-        return None, f"cannot read /proc/self/cgroup ({exc.strerror})"
+        return [], f"cannot read /proc/self/cgroup ({exc.strerror})"
     own = next((line.split(":", 2)[2] for line in lines
                 if len(line.split(":", 2)) == 3 and "memory" in line.split(":", 2)[1].split(",")), None)
     if own is None:
         unified = any(line.startswith("0::") for line in lines)
-        return None, ("this machine has cgroup v2 (the unified hierarchy), which `grade` does not use yet"
-                      if unified else "no memory cgroup controller is mounted")
+        return [], ("this machine has cgroup v2 (the unified hierarchy), which `grade` does not use yet"
+                    if unified else "no memory cgroup controller is mounted")
     for line in mounts:
         fields = line.split()
         if " - cgroup " not in line:
@@ -64,8 +65,15 @@ def _own_v1_memory_cgroup() -> tuple[Path, str] | tuple[None, str]:
             rel = os.path.relpath(own, root) if own.startswith(root) else None
             if rel is None or rel.startswith(".."):
                 continue
-            return Path(mountpoint) / ("" if rel == "." else rel), ""
-    return None, "the memory cgroup controller is not mounted in this process's view"
+            folder = Path(mountpoint) / ("" if rel == "." else rel)
+            return list(dict.fromkeys([folder, Path(mountpoint)])), ""
+    return [], "the memory cgroup controller is not mounted in this process's view"
+
+
+def _own_v1_memory_cgroup() -> tuple[Path, str] | tuple[None, str]:
+    """The folder of this process's cgroup v1 memory group, or (None, why not)."""
+    folders, why = _v1_memory_folders()
+    return (folders[0], "") if folders else (None, why)
 
 
 _SUPPORT: list[Support] = []
@@ -75,15 +83,15 @@ def support() -> Support:
     """Whether per-submission memory groups can be made here (found once a process)."""
     if _SUPPORT:
         return _SUPPORT[0]
-    folder, why = _own_v1_memory_cgroup()
-    if folder is None:
-        found = Support(None, None, why)
-    else:
+    folders, why = _v1_memory_folders()
+    found = Support(None, None, why)
+    for folder in folders:
         probe = folder / f"lecture-utils-probe-{os.getpid()}"
         try:
             probe.mkdir()
             (probe / "memory.limit_in_bytes").write_text(str(GiB))
             found = Support("cgroup v1", folder)
+            break
         except OSError as exc:
             found = Support(None, None, f"cannot create a memory cgroup in {folder} ({exc.strerror}): "
                                         "grade as root, or where that folder is writable")
