@@ -262,23 +262,20 @@ def clip_by_value(g, threshold):
 clip_by_norm = clip_by_value
 """, "graded", {"q2": "did not return within"}),
     "other_exercise": (None, "graded", {}),   # the metadata claims exercise 01 (see below)
-    # the judge is told of a model that would take 316 GB, 31 GB of one layer's output, 40 GB of weights
-    "judge_huge_model": (SEND_MODEL + """
-by_value = object()
+    # the judge is told of models that would take 314 GB, 31 GB of one layer's output, 40 GB of weights
+    "judge_costly_models": (SEND_MODEL + """
+by_value, by_norm, turn_degrees = object(), object(), object()
 send_as(by_value, dense(10**8))
-""", "graded", {"q1": "the grader could not read by_value: a model of 78,500,000,000 parameters (the limit is 20,000,000)"}),
-    "judge_huge_output": (SEND_MODEL + """
-by_value = object()
-send_as(by_value, {"module": "keras.layers", "class_name": "RepeatVector", "registered_name": None,
-                   "config": {"n": 10**7, "name": "r"}})
-""", "graded", {"q1": "7,840,000,000 values from one layer for one example (the limit is 1,048,576)"}),
-    "judge_weights_bomb": (SEND_MODEL + """
+send_as(by_norm, {"module": "keras.layers", "class_name": "RepeatVector", "registered_name": None,
+                  "config": {"n": 10**7, "name": "r"}})
 buffer = io.BytesIO()
 with h5py.File(buffer, "w") as h5:   # 10**10 zeros, never written: a few kilobytes in the file
     h5.create_dataset("layers/dense/vars/0", shape=(10**10,), dtype="f4", chunks=(2**20,), compression="gzip")
-by_value = object()
-send_as(by_value, dense(7), buffer.getvalue())
-""", "graded", {"q1": "weights file declares more than"}),
+send_as(turn_degrees, dense(7), buffer.getvalue())
+""", "graded", {"q1": ("the grader could not read by_value: a model of 78,500,000,000 parameters (the limit is 20,000,000)",
+                       "could not read by_norm: a model of 7,840,000,000 values from one layer for one example "
+                       "(the limit is 1,048,576)",
+                       "could not read turn_degrees: a model whose weights file declares more than")}),
     "judge_many_objects": ("""
 by_value = [[[0.5]] * 90 for _ in range(2000)]   # 180,000 lists of one float: 540,000 dicts and lists on the wire
 """, "error", {"TOTAL": "lists and dicts or more (the limit is 200000)"}),
@@ -429,8 +426,9 @@ def test_every_attack_gets_no_point(batch, attack):
     status, says = ATTACKS[attack][1:] if attack in ATTACKS else ("invalid notebook", {})
     if status:
         assert total["status"] == status, total
-    for question, text in says.items():
-        assert text in rows[question]["message"], rows[question]["message"]
+    for question, texts in says.items():
+        for text in (texts,) if isinstance(texts, str) else texts:
+            assert text in rows[question]["message"], rows[question]["message"]
 
 
 def test_the_big_notebook_is_refused_before_it_runs(batch):

@@ -4,11 +4,12 @@ together, in one memory cgroup), the batch must go on, and the machine must
 never lose more than the budget.
 
 Submissions of exercise 05 that answer nothing and add one cell (the attack),
-graded one at a time with a budget of 2 GiB. Each attack stops by itself at
-6 GiB (three budgets), so that a regression costs this machine 6 GiB for a few
-seconds, not all of it. A thread samples /proc/meminfo meanwhile: ``Shmem``
-(in-memory files and shared memory, the machine's whole) must never rise by
-more than one budget. Needs bubblewrap and a memory cgroup (as root: CI).
+graded two at a time with a budget of 2 GiB each. Each attack stops by itself
+at 5 GiB (two and a half budgets), so that a regression costs this machine
+10 GiB for a few seconds, not all of it. A thread samples /proc/meminfo
+meanwhile: ``Shmem`` (in-memory files and shared memory, the machine's whole)
+must never rise by more than the two budgets. Needs bubblewrap and a memory
+cgroup (as root: CI).
 """
 import copy
 import json
@@ -23,7 +24,8 @@ from lecture_utils import exercises, grading, memory, sandbox
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
 BUDGET = 2 * memory.GiB
-GOAL = 3 * BUDGET          # what each attack tries to hold, then stops by itself
+JOBS = 2
+GOAL = 5 * BUDGET // 2     # what each attack tries to hold, then stops by itself
 CHUNK = 60 * 2**20         # under the sandbox's 64 MB limit on one file
 
 ATTACKS = {
@@ -115,7 +117,6 @@ def batch(tmp_path_factory):
         nb["cells"] = [{"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
                         "execution_count": None, "id": name[:8]}]
         (subs / f"attack_{name}.ipynb").write_text(json.dumps(nb))
-    (subs / "honest_solution.ipynb").write_text(Path(built.solution_notebook).read_text())
 
     before, samples, stop = _meminfo(), [], threading.Event()
 
@@ -130,14 +131,14 @@ def batch(tmp_path_factory):
     said = []
     try:
         outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
-                                 jobs=1, memory_budget=BUDGET, say=said.append)
+                                 jobs=JOBS, memory_budget=BUDGET, say=said.append)
     finally:
         stop.set()
         sampler.join()
     shmem_rise = max(s["Shmem"] for s in samples) - before["Shmem"]
     lost = before["MemAvailable"] - min(s["MemAvailable"] for s in samples)
     print(f"[memory] Shmem rose by at most {shmem_rise / 2**20:.0f} MB, MemAvailable fell by at most "
-          f"{lost / 2**20:.0f} MB (budget {BUDGET >> 20} MB; each attack tried {GOAL >> 20} MB)")
+          f"{lost / 2**20:.0f} MB ({JOBS} at a time, budget {BUDGET >> 20} MB each; each attack tried {GOAL >> 20} MB)")
     for o in outcomes:
         print(f"[memory] {Path(o.submission.label).stem}: {o.status}, peak {(o.peak_bytes or 0) >> 20} MB, "
               f"{o.rows[-1][5][:160]}")
@@ -166,12 +167,13 @@ def test_in_memory_file_systems_hold_no_more_than_their_size(batch):
 
 
 def test_the_machine_never_lost_more_than_the_budget(batch):
-    assert batch["shmem_rise"] <= BUDGET + 256 * 2**20, f"Shmem rose by {batch['shmem_rise'] / 2**30:.2f} GiB"
+    # one attack alone that escaped would take GOAL, more than the two budgets
+    assert batch["shmem_rise"] <= JOBS * BUDGET + 256 * 2**20, f"Shmem rose by {batch['shmem_rise'] / 2**30:.2f} GiB"
 
 
-def test_the_batch_goes_on_and_honest_work_keeps_its_points(batch):
-    honest = batch["outcomes"]["honest_solution"]
-    assert honest.status == "graded" and honest.score == honest.possible == 14, honest.rows
+def test_the_batch_goes_on_and_says_what_the_budget_covers(batch):
+    # (an honest submission within the budget: tests/test_grading_attacks.py, at the default budget)
+    assert len(batch["outcomes"]) == len(ATTACKS)
     assert any("memory budget: 2 GiB per submission" in s for s in batch["said"]), batch["said"]
 
 
