@@ -277,6 +277,28 @@ def _import_keras_quietly() -> None:
         os.close(saved)
 
 
+class _NoRetracingWarnings:
+    """A logging filter: TensorFlow's "N out of the last M calls to <function …>
+    triggered tf.function retracing" warning. A notebook that trains a new model
+    per seed (notebook 07's stories) retraces by design; the warning would land in
+    the middle of the student's output and says nothing about the lecture."""
+
+    def filter(self, record) -> bool:
+        try:
+            return "triggered tf.function retracing" not in record.getMessage()
+        except Exception:  # a record that cannot format itself: let logging report it
+            return True
+
+
+def quiet_retracing_warnings() -> None:
+    """Drop TensorFlow's retracing warnings (only those) from its logger; once a process."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingWarnings) for f in logger.filters):
+        logger.addFilter(_NoRetracingWarnings())
+
+
 def setup_notebook(seed: int | None = None) -> Profile:
     """The first cell of every notebook: print the environment report, seed
     everything (with ``seed``, by default the profile's first seed: 42, or the
@@ -284,6 +306,7 @@ def setup_notebook(seed: int | None = None) -> Profile:
     readable default size."""
     profile = get_profile()
     _import_keras_quietly()
+    quiet_retracing_warnings()
     print(environment_report(profile))
     seed_everything(profile.seeds[0] if seed is None else seed)
     try:

@@ -91,3 +91,27 @@ def test_a_wrong_lecture_seeds_is_a_clear_error(monkeypatch, bad, says):
     monkeypatch.setenv("LECTURE_SEEDS", bad)
     with pytest.raises(ValueError, match=f"LECTURE_SEEDS=.*{re.escape(says)}.*e.g. LECTURE_SEEDS=7,8,9,10,11"):
         profile.get_profile("fast")
+
+
+def test_tensorflows_retracing_warning_and_only_it_is_dropped():
+    import logging
+
+    profile.quiet_retracing_warnings()
+    profile.quiet_retracing_warnings()   # once is enough; twice adds nothing
+    logger = logging.getLogger("tensorflow")
+    assert sum(isinstance(f, profile._NoRetracingWarnings) for f in logger.filters) == 1
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    logger.addHandler(handler)
+    try:
+        logger.warning("5 out of the last 1058 calls to <function f at 0x1> triggered tf.function retracing. "
+                       "Tracing is expensive")
+        logger.warning("something else went wrong")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["something else went wrong"]
