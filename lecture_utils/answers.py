@@ -423,16 +423,16 @@ class Decoder:
         archive = base64.b64decode(_typed(node["archive"], str), validate=True)
         if len(archive) > MAX_MODEL_BYTES:
             raise ValueError("a model archive over the size limit")
-        config = _check_archive(archive)
-        self._saw("config_bytes", len(json.dumps(config)))
+        config, config_bytes = _check_archive(archive)
+        self._saw("config_bytes", config_bytes)
         cost = model_cost(config)
         for what in ("model_params", "model_layers", "layer_output"):
             self._saw(what, cost[what])
+        self._saw("weights_bytes", _check_weights(archive, cost["model_params"]))
         with tempfile.TemporaryDirectory(prefix="lecture-utils-model-") as tmp:
             path = os.path.join(tmp, "model.keras")
             with open(path, "wb") as f:
                 f.write(archive)
-            self._saw("weights_bytes", _check_weights(path, cost["model_params"]))
             try:
                 model = keras.saving.load_model(path, safe_mode=True, compile=True)
             except Exception:  # e.g. compiled with something Keras cannot rebuild: the architecture alone
@@ -534,8 +534,6 @@ def model_cost(config: dict) -> dict:
                 except (AttributeError, ValueError):  # a layer not called in the graph (e.g. the model itself)
                     continue
                 outputs.append(sum(math.prod(int(n) for n in shape if n is not None) for shape in shapes))
-    except TooCostly:
-        raise
     except Exception as exc:
         raise TooCostly(f"the grader could not measure the model before rebuilding it ({type(exc).__name__}: "
                         f"{str(exc)[:200]}), so it does not rebuild it") from None
@@ -550,7 +548,7 @@ def model_cost(config: dict) -> dict:
     return cost
 
 
-def _check_weights(path: str, params: int) -> int:
+def _check_weights(archive: bytes, params: int) -> int:
     """The bytes of the weights a .keras archive's model.weights.h5 declares
     (read from its datasets' shapes, not their data: HDF5 can compress a
     dataset inside the file); TooCostly past 8 bytes a parameter of the model."""
@@ -558,7 +556,7 @@ def _check_weights(path: str, params: int) -> int:
 
     limit = 8 * max(params, 1) + 2**20
     total = 0
-    with zipfile.ZipFile(path) as zf, zf.open("model.weights.h5") as raw, h5py.File(io.BytesIO(raw.read()), "r") as h5:
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf, h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as h5:
         def visit(name, item):
             nonlocal total
             if isinstance(item, h5py.Dataset):
@@ -570,9 +568,10 @@ def _check_weights(path: str, params: int) -> int:
     return total
 
 
-def _check_archive(archive: bytes) -> dict:
+def _check_archive(archive: bytes) -> tuple[dict, int]:
     """A .keras archive holds config.json, metadata.json and model.weights.h5,
-    and nothing that unpacks to more than the limit. Returns its config."""
+    and nothing that unpacks to more than the limit. Returns its config and
+    the bytes of its config.json."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as zf:
             infos = zf.infolist()
@@ -598,7 +597,7 @@ def _check_archive(archive: bytes) -> dict:
     layers = _config_layers(config)
     if layers > MAX_LAYERS:
         raise TooCostly(f"a model of {layers:,} layers (the limit is {MAX_LAYERS:,}): the grader does not rebuild it")
-    return config
+    return config, sizes["config.json"]
 
 
 def _config_layers(node: Any, depth: int = 0) -> int:

@@ -107,8 +107,7 @@ def _grade(args) -> int:
     try:
         grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
                       timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
-                      sandboxed=not args.no_sandbox,
-                      memory_budget=args.memory_budget or grading.memory.DEFAULT_BUDGET)
+                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget)
     except grading.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -210,9 +209,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="time limit per submission (default: 300)")
     grade.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                        help="submissions graded at the same time (default: 1)")
-    grade.add_argument("--memory-budget", type=_gibibytes, default=None, metavar="GIB",
+    from .memory import DEFAULT_BUDGET, GiB
+
+    grade.add_argument("--memory-budget", type=_gibibytes, default=DEFAULT_BUDGET, metavar="GIB",
                        help="memory per submission, its notebook and its grading together, in-memory files "
-                            "included (default: 4); --jobs times this must fit in the memory available")
+                            f"included (default: {DEFAULT_BUDGET / GiB:g}); --jobs times this must fit in the "
+                            "memory available")
     grade.add_argument("--exercise", metavar="NAME",
                        help="grade every submission as this exercise (default: the one its notebook names)")
     grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")

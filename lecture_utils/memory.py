@@ -70,12 +70,6 @@ def _v1_memory_folders() -> tuple[list[Path], str]:
     return [], "the memory cgroup controller is not mounted in this process's view"
 
 
-def _own_v1_memory_cgroup() -> tuple[Path, str] | tuple[None, str]:
-    """The folder of this process's cgroup v1 memory group, or (None, why not)."""
-    folders, why = _v1_memory_folders()
-    return (folders[0], "") if folders else (None, why)
-
-
 _SUPPORT: list[Support] = []
 
 
@@ -106,13 +100,17 @@ def support() -> Support:
 
 def describe(budget: int = DEFAULT_BUDGET) -> str:
     """One line: what the memory budget covers here (``doctor`` and ``grade`` print it)."""
+    from .sandbox import Limits
+
     found = support()
     if found.kind:
         return (f"{budget / GiB:g} GiB per submission, the sandbox and its judge together, counting "
                 f"in-memory files, shared memory and tmpfs pages ({found.kind} memory group under {found.parent})")
+    lim = Limits()
     return (f"NOT bounded as a whole: {found.why_not}. What is bounded: each process's address space "
-            "(6 GiB in the sandbox, 8 GiB for the judge), each in-memory file system of the sandbox (its size), "
-            "each file (64 MB); what is not: anonymous in-memory files (memfd) and System V shared memory, "
+            f"({lim.memory_bytes / GiB:g} GiB in the sandbox, {lim.judge_memory_bytes / GiB:g} GiB for the judge), "
+            f"each in-memory file system of the sandbox (its size), each file ({lim.file_bytes >> 20} MB); "
+            "what is not: anonymous in-memory files (memfd) and System V shared memory, "
             "which a submission can grow until the machine runs out")
 
 
@@ -157,7 +155,8 @@ class Group:
             if key == "oom_kill" and value.strip().isdigit():
                 return int(value)
         failcnt = self._read("memory.failcnt").strip()  # kernels before 4.13 have no oom_kill count
-        return 1 if failcnt.isdigit() and int(failcnt) > 0 and self.peak() and self.peak() >= self.budget else 0
+        peak = self.peak()
+        return 1 if failcnt.isdigit() and int(failcnt) > 0 and peak and peak >= self.budget else 0
 
     def pids(self) -> list[int]:
         return [int(p) for p in self._read("cgroup.procs").split() if p.isdigit()]
@@ -194,24 +193,13 @@ def available() -> int | None:
             return None
     except (OSError, ValueError, IndexError):
         return None
-    folder, _ = _own_v1_memory_cgroup()
-    if folder is not None:
+    folders, _ = _v1_memory_folders()
+    if folders:  # this process's own group comes first
         try:
-            limit = int((folder / "memory.limit_in_bytes").read_text())
-            used = int((folder / "memory.usage_in_bytes").read_text())
+            limit = int((folders[0] / "memory.limit_in_bytes").read_text())
+            used = int((folders[0] / "memory.usage_in_bytes").read_text())
             if limit < 2**60:
                 free = min(free, limit - used)
         except (OSError, ValueError):
             pass
     return free
-
-
-def shmem() -> int | None:
-    """The machine's memory in in-memory files and shared memory now (``Shmem`` of /proc/meminfo)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("Shmem:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
