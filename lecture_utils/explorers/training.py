@@ -359,12 +359,15 @@ class TrainingView:
         bottom = [figure.add_subplot(grid[1, 2 * i:2 * i + 2]) for i in range(3)]
         return top + bottom
 
-    def __init__(self, axes):
+    def __init__(self, axes, grad_limits=None):
         from matplotlib import colormaps
         from matplotlib.colors import LogNorm, Normalize
         from matplotlib.ticker import MaxNLocator
 
         self.loss_ax, self.acc_ax, self.grad_ax, self.share_ax, self.ratio_ax = axes
+        # fixed (low, high) of the gradient colour scale, so that figures can be compared;
+        # None: it follows the run (the explorer)
+        self.grad_limits = grad_limits
         figure = self.loss_ax.figure
         line = dict(marker="o", markersize=2.5)  # a run's first point shows too
         (self.train_loss,) = self.loss_ax.plot([], [], "-", color="C0", label="training", **line)
@@ -426,7 +429,9 @@ class TrainingView:
         grads = h.array("grad_norms")
         self._show("grad", grads, extent_x)
         positive = grads[np.isfinite(grads) & (grads > 0)]
-        if positive.size:
+        if self.grad_limits is not None:
+            self.images["grad"].set_clim(*self.grad_limits)
+        elif positive.size:
             lo, hi = sticky_limits(None if self._first else (self.images["grad"].norm.vmin,
                                                              self.images["grad"].norm.vmax),
                                    positive.min(), positive.max(), log=True, slack=4)
@@ -471,10 +476,23 @@ def _round_up(steps: float) -> float:
     return value
 
 
-def plot_training(history: TrainingHistory):
+def plot_training(history: TrainingHistory, grad_limits: tuple | None = None):
     """The training explorer's figure of one run, drawn once in a new figure
-    (what the explorer shows at that step). Returns the five axes."""
-    return static_figure(TrainingView, history, figsize=FIGSIZE)
+    (what the explorer shows at that step). ``grad_limits``: a fixed (low,
+    high) for the gradient heat map's colour scale, the same for every figure
+    drawn with it (None: the scale follows the run, as in the explorer).
+    Returns the five axes."""
+    if grad_limits is None:
+        return static_figure(TrainingView, history, figsize=FIGSIZE)
+    low, high = grad_limits
+    if not 0 < low < high:
+        raise ValueError(f"grad_limits must be (low, high) with 0 < low < high, got {grad_limits!r}")
+
+    class FixedScaleView(TrainingView):
+        def __init__(self, axes):
+            super().__init__(axes, grad_limits=(low, high))
+
+    return static_figure(FixedScaleView, history, figsize=FIGSIZE)
 
 
 FIGSIZE = (12, 7.2)
