@@ -29,7 +29,7 @@ venv: $(STAMP)
 
 # uv (from PyPI, into the venv) installs the same packages as pip, in parallel, and
 # byte-compiles them (with PYTHONDONTWRITEBYTECODE set, as in CI, nothing else would:
-# every process would compile TensorFlow again); README, "Tests", has the times
+# every process would compile TensorFlow again); benchmarks/TESTS.md has the times
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv

@@ -9,7 +9,7 @@ judge limits (lists and dicts in a message, values in an answer, array bytes,
 text, a model's parameters, layers, one layer's output per example, its
 config and weights), beside the limits in lecture_utils/answers.py, and
 writes them to benchmarks/honest_sizes.json. The limits must stand far above
-these (README, "What is protected").
+these (docs/INSTRUCTORS.md, "What is protected").
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ memory): its parameters, its layers, each layer's output per example, the
 weights its archive holds. An answer over a limit is refused, with a message
 naming the limit, before anything of its size is allocated. The limits stand
 far above the largest honest answer of the six exercises (measured by
-``benchmarks/honest_sizes.py``; README, "What is protected").
+``benchmarks/honest_sizes.py``; docs/INSTRUCTORS.md, "What is protected").
 """
 
 from __future__ import annotations

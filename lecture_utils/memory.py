@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 GiB = 2**30
-DEFAULT_BUDGET = 4 * GiB   # the judge and its sandbox together; README, "What is protected", has the measure
+DEFAULT_BUDGET = 4 * GiB   # the judge and its sandbox together; docs/INSTRUCTORS.md, "What is protected", has the measure
 HEADROOM = 1 * GiB         # left to the machine beyond --jobs x budget
 _counter = itertools.count()
 

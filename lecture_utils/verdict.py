@@ -111,8 +111,11 @@ def compare(results: dict, *, metric: str = "validation accuracy", higher_is_bet
     if min(len(a), len(b)) < MIN_SEEDS:
         text = f"{head}: too few seeds to decide (a verdict needs {MIN_SEEDS} or more on each side); {in_order}{note}"
         return Verdict(None, None, None, sign * d, se, text)
-    undecided = (f"{head}: not decided by these seeds: {in_order}, within two standard errors "
-                 f"(2 × {se:.4f}){note}")
+    def errors(d, se):  # the difference in standard errors, cut (not rounded) to 2 decimals: 1.999 is 1.99
+        return "no standard error" if not se > 0 else f"{math.floor(abs(d) / se * 100) / 100:.2f} standard errors"
+
+    undecided = (f"{head}: not decided by these seeds: {in_order}, {errors(d, se)} (a verdict needs more than 2, "
+                 f"or every run of one beyond every run of the other){note}")
 
     def rank(name, values):  # fewer diverged runs first, then the better mean
         finite = values[~np.isnan(values)]
@@ -128,8 +131,8 @@ def compare(results: dict, *, metric: str = "validation accuracy", higher_is_bet
         text = f"{head}: {name_a} {word}, every run of it beyond every run of {name_b} ({difference}){note}"
     elif not any(diverged.values()) and d > 2 * se:
         decided = "on average"
-        text = (f"{head}: {name_a} {word} on average, not on every run ({difference}, beyond two standard "
-                f"errors, 2 × {se:.4f}){note}")
+        text = (f"{head}: {name_a} {word} on average, not on every run ({difference}, {errors(d, se)}, "
+                f"more than 2){note}")
     else:
         return Verdict(None, None, None, sign * d, se, undecided)
     return Verdict(name_a, name_b, decided, sign * d, se, text)

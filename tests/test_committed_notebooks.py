@@ -75,3 +75,22 @@ def test_explorers_are_saved_as_pictures(path):
             data = [o.get("data", {}) for o in cell.outputs]
             assert any("image/png" in d for d in data), f"no picture: {cell.source.splitlines()[-1]}"
             assert not any(WIDGET_VIEW in d for d in data), f"a widget view: {cell.source.splitlines()[-1]}"
+
+
+def _prose_numbers():
+    import importlib.util
+    import sys
+
+    if "prose_numbers" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("prose_numbers", ROOT / "tools" / "prose_numbers.py")
+        sys.modules["prose_numbers"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["prose_numbers"])
+    return sys.modules["prose_numbers"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_number_in_the_prose_is_shown(path):
+    """tools/prose_numbers.py: a number in a markdown cell must appear in the notebook's outputs
+    (rounded as written), its code, or tools/prose_constants.txt."""
+    misses = _prose_numbers().check(path)
+    assert not misses, "numbers in prose that nothing in the notebook shows:\n" + "\n".join(map(str, misses))

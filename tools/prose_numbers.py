@@ -9,9 +9,11 @@ Reads each markdown cell of a notebook and finds the numbers in it (0.8324,
   ten passes with an output that has the same leading digits), or
 - the notebook's own code writes it (a layer's 300 units, a learning rate of
   0.05: the student reads it in the cell), or
-- it names something rather than measures it: a section, notebook, slide or
-  exercise number, a heading's number, a number inside a link's address or a
-  file name, or
+- it names something rather than measures it: a section, notebook, slide,
+  equation or exercise number, a heading's number, a number inside a link's
+  address or a file name; numbers inside `code` are code, not claims; a
+  paragraph that starts "Things to try" lists settings for an explorer, not
+  results, or
 - it is listed, with where it comes from, in ``tools/prose_constants.txt``
   (784 pixels, SELU's λ ≈ 1.0507, a paper's year ...).
 
@@ -47,7 +49,7 @@ NUMBER = re.compile(
 )
 # words before a number that make it a name, not a measurement
 NAMING = re.compile(
-    r"(?:section|sections|notebook|notebooks|slide|slides|exercise|exercises|chapter|item|items|"
+    r"(?:section|sections|notebook|notebooks|slide|slides|exercise|exercises|chapter|equation|식|item|items|"
     r"step|issue|edition|ed\.|cell|cells|part|figure|§|#|and|or|to|[–-])\s*$", re.I)
 NAME_FOLLOWERS = re.compile(r"^(?:st|nd|rd|th)\b|^_\w")
 
@@ -101,13 +103,14 @@ def numbers_in(text: str) -> list[tuple[Number, int]]:
 def _strip_names(markdown: str) -> str:
     """The markdown without what holds numbers that are names: link targets,
     file names, headings' numbers, HTML tags."""
-    text = re.sub(r"\]\([^)]*\)", "]", markdown)                 # [text](address)
+    text = re.sub(r"(?ms)^(?:- )?Things to try.*?(?=\n\s*\n|\Z)", " ", markdown)  # settings, not results
+    text = re.sub(r"\]\([^)]*\)", "]", text)                     # [text](address)
     text = re.sub(r"https?://\S+", " ", text)
     text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"\b[\w./-]*\d[\w./-]*\.(?:ipynb|py|md|json|csv|txt|h5|keras|png|html|whl)\b", " ", text)
     text = re.sub(r"\b\d\d_\w+", " ", text)                       # 03_activation_functions
     text = re.sub(r"^(#+\s*)\d+(?:\.\d+)*\.?", r"\1", text, flags=re.M)  # ## 4. Dying ReLUs
-    text = re.sub(r"`[^`]*`", lambda m: m.group() if re.search(r"\d", m.group()) else " ", text)
+    text = re.sub(r"`[^`]*`", " ", text)                            # code: PROFILE.depth(100), clipnorm=1.0
     return text
 
 
