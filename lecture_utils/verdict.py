@@ -69,6 +69,19 @@ def _values(name, values) -> np.ndarray:
     return array
 
 
+def _two_named(results, caller: str) -> list[tuple[str, np.ndarray]]:
+    """The two (name, values) pairs of ``results``, checked."""
+    if not isinstance(results, dict) or len(results) != 2:
+        raise ValueError(f"{caller}() takes a dict of exactly two named results, got "
+                         f"{len(results) if isinstance(results, dict) else type(results).__name__}")
+    return [(name, _values(name, values)) for name, values in results.items()]
+
+
+def _counted(n_a: int, n_b: int, unit: str) -> str:
+    """'5 seeds each', '1 run each', '3 and 4 seeds'."""
+    return f"{n_a} {unit}{'s' * (n_a != 1)} each" if n_a == n_b else f"{n_a} and {n_b} {unit}s"
+
+
 def compare(results: dict, *, metric: str = "validation accuracy", higher_is_better: bool = True) -> Verdict:
     """Decide which of two sets of per-seed results is better.
 
@@ -81,14 +94,9 @@ def compare(results: dict, *, metric: str = "validation accuracy", higher_is_bet
     Returns:
         a :class:`Verdict`; ``str()`` of it is the sentence to print.
     """
-    if not isinstance(results, dict) or len(results) != 2:
-        raise ValueError(f"compare() takes a dict of exactly two named results, got "
-                         f"{len(results) if isinstance(results, dict) else type(results).__name__}")
-    (name_a, a), (name_b, b) = ((name, _values(name, v)) for name, v in results.items())
+    (name_a, a), (name_b, b) = _two_named(results, "compare")
     sign = 1.0 if higher_is_better else -1.0
-    seeds = (f"{len(a)} seed{'s' * (len(a) != 1)} each" if len(a) == len(b)
-             else f"{len(a)} and {len(b)} seeds")
-    head = f"{name_a} vs {name_b} ({metric}, {seeds})"
+    head = f"{name_a} vs {name_b} ({metric}, {_counted(len(a), len(b), 'seed')})"
     diverged = {name_a: int(np.isnan(a).sum()), name_b: int(np.isnan(b).sum())}
     note = "".join(f"; {name}: {n} run(s) diverged (NaN), counted as the worst" for name, n in diverged.items() if n)
 
@@ -111,6 +119,7 @@ def compare(results: dict, *, metric: str = "validation accuracy", higher_is_bet
     if min(len(a), len(b)) < MIN_SEEDS:
         text = f"{head}: too few seeds to decide (a verdict needs {MIN_SEEDS} or more on each side); {in_order}{note}"
         return Verdict(None, None, None, sign * d, se, text)
+
     def errors(d, se):  # the difference in standard errors, cut (not rounded) to 2 decimals: 1.999 is 1.99
         return "no standard error" if not se > 0 else f"{math.floor(abs(d) / se * 100) / 100:.2f} standard errors"
 
@@ -156,16 +165,11 @@ def compare_spread(results: dict, *, metric: str = "validation accuracy", alpha:
     ``difference`` is the ratio of the wider's standard deviation to the
     narrower's; ``standard_error`` the test's p-value.
     """
-    if not isinstance(results, dict) or len(results) != 2:
-        raise ValueError(f"compare_spread() takes a dict of exactly two named results, got "
-                         f"{len(results) if isinstance(results, dict) else type(results).__name__}")
-    (name_a, a), (name_b, b) = ((name, _values(name, v)) for name, v in results.items())
+    (name_a, a), (name_b, b) = _two_named(results, "compare_spread")
     left_out = "".join(f"; {name}: {int(np.isnan(v).sum())} diverged run(s) left out"
                        for name, v in ((name_a, a), (name_b, b)) if np.isnan(v).any())
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    seeds = (f"{len(a)} run{'s' * (len(a) != 1)} each" if len(a) == len(b)
-             else f"{len(a)} and {len(b)} runs")
-    head = f"{name_a} vs {name_b} (spread of {metric}, {seeds})"
+    head = f"{name_a} vs {name_b} (spread of {metric}, {_counted(len(a), len(b), 'run')})"
     if min(len(a), len(b)) < MIN_SEEDS:
         return Verdict(None, None, None, float("nan"), float("nan"),
                        f"{head}: too few runs to decide (a verdict needs {MIN_SEEDS} or more on each side){left_out}")
@@ -179,7 +183,7 @@ def compare_spread(results: dict, *, metric: str = "validation accuracy", alpha:
         return Verdict(name_a, name_b, "F-test", float("inf"), 0.0,
                        f"{head}: {name_a}'s spread narrower ({stds}: its runs are all equal){left_out}")
     ratio = sd_b / sd_a
-    p = _f_test_p((sd_b / sd_a) ** 2, len(b) - 1, len(a) - 1)
+    p = _f_test_p(ratio ** 2, len(b) - 1, len(a) - 1)
     if p < alpha:
         return Verdict(name_a, name_b, "F-test", ratio, p,
                        f"{head}: {name_a}'s spread narrower ({stds}, {ratio:.1f} times; F-test "

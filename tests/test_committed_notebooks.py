@@ -2,12 +2,17 @@
 (counts 1, 2, 3, ... and no errors); exercises without outputs; widget cells
 marked so nbval does not compare them."""
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import prose_numbers  # noqa: E402
+
 EXECUTED = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
 CLEAN = sorted((ROOT / "exercises").glob("*.ipynb"))
 
@@ -77,20 +82,9 @@ def test_explorers_are_saved_as_pictures(path):
             assert not any(WIDGET_VIEW in d for d in data), f"a widget view: {cell.source.splitlines()[-1]}"
 
 
-def _prose_numbers():
-    import importlib.util
-    import sys
-
-    if "prose_numbers" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("prose_numbers", ROOT / "tools" / "prose_numbers.py")
-        sys.modules["prose_numbers"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["prose_numbers"])
-    return sys.modules["prose_numbers"]
-
-
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
 def test_every_number_in_the_prose_is_shown(path):
     """tools/prose_numbers.py: a number in a markdown cell must appear in the notebook's outputs
     (rounded as written), its code, or tools/prose_constants.txt."""
-    misses = _prose_numbers().check(path)
+    misses = prose_numbers.check(path)
     assert not misses, "numbers in prose that nothing in the notebook shows:\n" + "\n".join(map(str, misses))

@@ -204,10 +204,11 @@ class LiveFigure:
         return encode_png(np.asarray(self.figure.canvas.buffer_rgba()), compress_level=6)
 
 
-def static_figure(view_class, result, axes=None, figsize=(12, 4.2)):
+def static_figure(view_class, result, axes=None, figsize=(12, 4.2), **view_options):
     """Draw ``result`` with ``view_class`` into ``axes`` (two new ones in a
     pyplot figure if None), as an ordinary figure: what ``plots.plot_…`` do,
-    so a static figure and its explorer look the same. Returns the axes."""
+    so a static figure and its explorer look the same. ``view_options`` go to
+    ``view_class`` after the axes. Returns the axes."""
     import matplotlib.pyplot as plt
 
     if axes is None:
@@ -216,7 +217,7 @@ def static_figure(view_class, result, axes=None, figsize=(12, 4.2)):
             axes = make_axes(plt.figure(figsize=figsize))
         else:
             _, axes = plt.subplots(1, 2, figsize=figsize)
-    view = view_class(axes)
+    view = view_class(axes, **view_options)
     view.update(result)
     np.ravel(axes)[0].figure.tight_layout()
     return axes

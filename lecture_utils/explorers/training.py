@@ -482,17 +482,11 @@ def plot_training(history: TrainingHistory, grad_limits: tuple | None = None):
     high) for the gradient heat map's colour scale, the same for every figure
     drawn with it (None: the scale follows the run, as in the explorer).
     Returns the five axes."""
-    if grad_limits is None:
-        return static_figure(TrainingView, history, figsize=FIGSIZE)
-    low, high = grad_limits
-    if not 0 < low < high:
-        raise ValueError(f"grad_limits must be (low, high) with 0 < low < high, got {grad_limits!r}")
-
-    class FixedScaleView(TrainingView):
-        def __init__(self, axes):
-            super().__init__(axes, grad_limits=(low, high))
-
-    return static_figure(FixedScaleView, history, figsize=FIGSIZE)
+    if grad_limits is not None:
+        low, high = grad_limits
+        if not 0 < low < high:
+            raise ValueError(f"grad_limits must be (low, high) with 0 < low < high, got {grad_limits!r}")
+    return static_figure(TrainingView, history, figsize=FIGSIZE, grad_limits=grad_limits)
 
 
 FIGSIZE = (12, 7.2)

@@ -1,5 +1,4 @@
 """tools/prose_numbers.py: the check that every number in a notebook's prose is shown."""
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -7,9 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("prose_numbers", ROOT / "tools" / "prose_numbers.py")
-prose_numbers = sys.modules.setdefault("prose_numbers", importlib.util.module_from_spec(spec))
-spec.loader.exec_module(prose_numbers)
+sys.path.insert(0, str(ROOT / "tools"))
+
+import prose_numbers  # noqa: E402
 
 
 def notebook(tmp_path, markdown, printed="", code="x = 1"):

@@ -273,3 +273,20 @@ def test_presets_are_valid_configurations(fmnist):
     for label, values in training.PRESETS.items():
         config = training.check_config(values)
         assert training.describe(config)
+
+
+def test_plot_training_can_fix_the_gradient_colour_scale(fmnist):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h = compute_training(*fmnist, steps=40, **SMALL, activation="relu", initializer="he")
+    grad_ax = training.plot_training(h)[2]
+    follows = grad_ax.images[0].norm
+    assert (follows.vmin, follows.vmax) != (1e-20, 1e2)   # the run's own scale
+    fixed = training.plot_training(h, grad_limits=(1e-20, 1e2))[2].images[0].norm
+    assert (fixed.vmin, fixed.vmax) == (1e-20, 1e2)
+    for bad in [(1.0, 1e-3), (0.0, 1.0)]:
+        with pytest.raises(ValueError, match="grad_limits"):
+            training.plot_training(h, grad_limits=bad)
+    plt.close("all")
