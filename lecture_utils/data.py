@@ -143,6 +143,9 @@ def _remember_verdict(stamp: str) -> None:
         pass  # a read-only home only costs a re-check next time
 
 
+_VERIFIED: set = set()   # the stamps this process checked itself (a sandbox's home, with the verdicts, is new each time)
+
+
 def _read_verified(source: Source, name: str, need_bytes: bool = True) -> bytes | None:
     """The uncompressed bytes of one file, checked against ``FILES``
     (``None`` when ``need_bytes`` is false and the file was verified before).
@@ -160,7 +163,7 @@ def _read_verified(source: Source, name: str, need_bytes: bool = True) -> bytes 
             f"Remedy: {source.remedy(name)}.\n\n{HOW_TO_GET_THE_DATA}")
 
     stamp = _stamp(path)
-    known_good = _read_verdicts().get(stamp) == "ok"
+    known_good = stamp in _VERIFIED or _read_verdicts().get(stamp) == "ok"
     if known_good and not need_bytes:
         return None
     try:
@@ -175,6 +178,7 @@ def _read_verified(source: Source, name: str, need_bytes: bool = True) -> bytes 
     if hashlib.sha256(raw).hexdigest() != sha256:
         raise damaged("its sha256 checksum does not match the published one")
     _remember_verdict(stamp)
+    _VERIFIED.add(stamp)
     return raw
 
 
@@ -283,6 +287,17 @@ def _load_raw(source: Source) -> tuple:
         _RAW_CACHE.clear()
         _RAW_CACHE[key] = arrays
     return _RAW_CACHE[key]
+
+
+def warm() -> bool:
+    """Read and verify the four files once into this process's memory, if a
+    local source has them (nothing is downloaded); the forks of grading's
+    sandbox template then load from there. True if they were read."""
+    source = find_source()
+    if source is None:
+        return False
+    _load_raw(source)
+    return True
 
 
 def stratified_indices(y: np.ndarray, n: int, seed: int = 0) -> np.ndarray:

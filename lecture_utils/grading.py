@@ -43,8 +43,7 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
-import subprocess
+import socket
 import sys
 import tempfile
 import threading
@@ -53,7 +52,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import data, exercises, memory, sandbox
+from . import data, exercises, memory, sandbox, template
 from .safetext import LABEL_LIMIT, MESSAGE_LIMIT, clean, csv_cell
 
 COLUMNS = ("submission", "question", "points", "max", "status", "message", "sandbox")
@@ -213,33 +212,63 @@ def identify(sub: Submission, known: list[str], expected: str | None = None) -> 
 
 
 # --------------------------------------------------------------------------
-# Running the worker under a time limit.
+# The judges and sandboxes, forked from the batch's templates.
 
-_RUNNING: set = set()  # the worker processes running now (killed on Ctrl-C)
+_RUNNING: set = set()  # the forks running now (killed on Ctrl-C)
 _RUNNING_LOCK = threading.Lock()
 
 
-def _kill_tree(process: subprocess.Popen) -> None:
-    """Kill the worker and everything it started (the kernel runs in a session of its own)."""
-    try:
-        import psutil
+class Templates:
+    """The batch's two templates (:mod:`lecture_utils.template`): the judges'
+    (here) and the sandboxes' (in bubblewrap, or with ``sandboxed=False`` a
+    plain process), started side by side. Stop them with :meth:`stop`."""
 
-        try:
-            children = psutil.Process(process.pid).children(recursive=True)
-        except psutil.Error:
-            children = []
-        for p in children:
+    def __init__(self, folder: str, sandboxed: bool, data_dir: str | None,
+                 limits: sandbox.Limits = sandbox.Limits()):
+        self.folder, self.sandboxed, self.limits = folder, sandboxed, limits
+        env = _judge_env(folder)
+        argv = [sys.executable, "-m", "lecture_utils.template"]
+        started: dict = {}
+        # started here, in the batch's own thread (bubblewrap's --die-with-parent follows the thread)
+        if sandboxed:
+            box = dict(command=sandbox.command(argv + ["sandbox"], data_dir, limits, nested=True, environ=env),
+                       preexec_fn=lambda: sandbox.preexec(limits, data_dir))
+        else:  # --no-sandbox: the same conversation, with the instructor's permissions
+            plain = dict(env, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+            if data_dir:
+                plain["FASHION_MNIST_DIR"] = str(data_dir)
+            box = dict(command=argv + ["sandbox"], env=plain, cwd=folder)
+        for kind, kwargs in (("judge", dict(command=argv + ["judge"], env=env, cwd=folder)), ("sandbox", box)):
             try:
-                p.kill()
-            except psutil.Error:
-                pass
-    except ImportError:  # psutil comes with ipykernel; without it, the process group only
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (OSError, AttributeError):
-        process.kill()
-    process.wait()
+                started[kind] = template.Template(kind, log_path=str(Path(folder) / f"{kind}-template.log"), **kwargs)
+            except (OSError, sandbox.SandboxUnavailable) as exc:
+                started[kind] = exc
+        for kind, t in list(started.items()):   # both import at once
+            if isinstance(t, template.Template):
+                try:
+                    t.wait_ready()
+                except template.TemplateError as exc:
+                    started[kind] = exc
+        problems = [str(v) for v in started.values() if isinstance(v, Exception)]
+        self.judge, self.sandbox = started.get("judge"), started.get("sandbox")
+        if problems:
+            self.stop()
+            raise GradingError("cannot start grading: " + "; ".join(problems))
+
+    def sandbox_request(self) -> dict:
+        lim = self.limits
+        return {"isolate": self.sandboxed, "max_tasks": lim.tasks(),
+                "sizes": {"scratch": lim.scratch_bytes, "tmp": lim.tmp_bytes, "shm": lim.shm_bytes}}
+
+    def stop(self) -> None:
+        for t in (self.judge, self.sandbox):
+            if isinstance(t, template.Template):
+                t.stop()
+
+
+def _kill(forks: list) -> None:
+    for fork in forks:
+        fork.kill()
 
 
 def _not_graded_rows(sub: Submission, points: dict, status: str, message: str) -> list[list]:
@@ -277,7 +306,7 @@ def _graded_rows(sub: Submission, result: dict, points: dict, note: str = "") ->
 
 
 def _judge_env(tmp: str) -> dict:
-    """The environment of a judge process (and of ``--prepare-setup``)."""
+    """The environment of the templates (the judges' and the sandboxes')."""
     env = dict(os.environ)
     env.setdefault("LECTURE_PROFILE", "fast")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -287,21 +316,60 @@ def _judge_env(tmp: str) -> dict:
     return env
 
 
-def prepare_setup(exercise: str, autograder_zip: Path, master: Path, folder: Path, timeout: float) -> Path | None:
-    """The exercise's set-up data, computed once for the batch (``python -m
-    lecture_utils.judge --prepare-setup``, with a judge's environment) into
-    ``folder``; None where it is not plain arrays or could not be computed
-    (each judge then computes it from ``master`` itself, as it would anyway)."""
-    out = Path(folder) / f"{exercise}-setup.npz"
-    cmd = [sys.executable, "-m", "lecture_utils.judge", exercise, str(autograder_zip), "--setup", str(master),
-           "--prepare-setup", str(out)]
-    with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
+def _ask_judge(templates: Templates, request: dict, fds: list[int], timeout: float, notebook: bytes | None,
+               group: memory.Group | None = None, also: list | None = None) -> tuple[dict | None, bool]:
+    """Fork a judge with ``request`` and ``fds`` (after its log), put it in
+    ``group``, send it ``notebook`` (if any) and read its result; kills it
+    (and the forks in ``also``) past ``timeout``. Returns (result or None, timed out)."""
+    from .judge import _recv_blob, _send_blob
+
+    started = time.monotonic()
+    also = list(also or [])
+    fork = templates.judge.fork(request, fds)
+    forks = also + [fork]
+    with _RUNNING_LOCK:
+        _RUNNING.update(forks)
+    try:
+        if group is not None:  # before it reads the notebook
+            group.add(fork.pid)
+        fork.go()
+        if notebook is not None:
+            _send_blob(fork.sock, notebook)
         try:
-            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=_judge_env(tmp), cwd=tmp,
-                                  timeout=timeout)
-            said = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
-        except (subprocess.TimeoutExpired, ValueError, IndexError, UnicodeDecodeError):
-            return None
+            out = _recv_blob(fork.sock, timeout=max(0.1, timeout - (time.monotonic() - started)))
+        except (socket.timeout, TimeoutError):
+            _kill(forks)
+            return None, True
+        except (EOFError, OSError):
+            return None, False
+        try:
+            result = json.loads(out.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return None, False
+        return (result if isinstance(result, dict) else None), False
+    finally:
+        _kill(forks)
+        for f in forks:
+            f.close()
+        with _RUNNING_LOCK:
+            _RUNNING.difference_update(forks)
+
+
+def prepare_setup(exercise: str, autograder_zip: Path, master: Path, folder: Path, timeout: float,
+                  templates: Templates) -> Path | None:
+    """The exercise's set-up data, computed once for the batch (by a judge
+    forked with ``"prepare"``) into ``folder``; None where it is not plain
+    arrays or could not be computed (each judge then computes it from
+    ``master`` itself, as it would anyway)."""
+    out = Path(folder) / f"{exercise}-setup.npz"
+    with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
+        with open(Path(tmp) / "log.txt", "wb") as log:
+            try:
+                said, _ = _ask_judge(templates, {"prepare": str(out.resolve()), "master": str(Path(master).resolve()),
+                                                 "autograder": str(Path(autograder_zip).resolve()), "tmp": tmp,
+                                                 "env": {"TMPDIR": tmp}}, [log.fileno()], timeout, None)
+            except template.TemplateError:
+                return None
     return out if isinstance(said, dict) and said.get("status") == "prepared" and out.is_file() else None
 
 
@@ -310,59 +378,62 @@ def _over_budget(budget: int) -> str:
             "in-memory files included) and was stopped")
 
 
-def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, *,
-              sandboxed: bool = True, data_dir: str | None = None, master: Path | None = None,
-              setup_data: Path | None = None, budget: int | None = None) -> Outcome:
-    """Grade one identified submission: a fresh judge process (which runs the
-    notebook in the sandbox and decides the marks outside it), killed after
-    ``timeout`` seconds with everything it started. The set-up data the tests
-    take: ``setup_data`` (:func:`prepare_setup`) if given, else computed from ``master``.
-    With ``budget`` (bytes) and a memory cgroup here (:func:`memory.support`),
-    the judge and everything it starts run in a memory group of that size."""
+def grade_one(sub: Submission, autograder_zip: Path, points: dict, timeout: float, templates: Templates, *,
+              master: Path | None = None, setup_data: Path | None = None, budget: int | None = None) -> Outcome:
+    """Grade one identified submission: a sandbox and a judge forked from
+    ``templates`` (the judge runs the notebook in the sandbox and decides the
+    marks outside it), both killed after ``timeout`` seconds with everything
+    they started. The set-up data the tests take: ``setup_data``
+    (:func:`prepare_setup`) if given, else computed from ``master``. With
+    ``budget`` (bytes) and a memory cgroup here (:func:`memory.support`), the
+    sandbox and the judge run in a memory group of that size."""
     group = memory.Group(budget) if budget and memory.support().kind else None
     try:
-        return _grade_in(sub, autograder_zip, points, timeout, group, sandboxed=sandboxed, data_dir=data_dir,
-                         master=master, setup_data=setup_data)
+        return _grade_in(sub, autograder_zip, points, timeout, templates, group, master=master, setup_data=setup_data)
     finally:
         if group is not None:
             group.remove()
 
 
-def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: float, group: memory.Group | None, *,
-              sandboxed: bool, data_dir: str | None, master: Path | None, setup_data: Path | None) -> Outcome:
-    """:func:`grade_one`, its judge in ``group`` (if not None)."""
+def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: float, templates: Templates,
+              group: memory.Group | None, *, master: Path | None, setup_data: Path | None) -> Outcome:
+    """:func:`grade_one`, its forks in ``group`` (if not None)."""
     started = time.monotonic()
     notebook_text = json.dumps(sub.notebook, ensure_ascii=False)  # read (and checked) by identify()
     with tempfile.TemporaryDirectory(prefix="lecture-utils-grade-") as tmp:
         log_path = Path(tmp) / "log.txt"
-        env = _judge_env(tmp)
-        cmd = [sys.executable, "-m", "lecture_utils.judge", sub.exercise, str(autograder_zip)]
-        if data_dir:
-            cmd += ["--data", str(data_dir)]
-        if setup_data:
-            cmd += ["--setup-data", str(setup_data)]
-        elif master:
-            cmd += ["--setup", str(master)]
-        if not sandboxed:
-            cmd += ["--no-sandbox"]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
-                                       cwd=tmp, start_new_session=True)
+        judge_end, sandbox_end = socket.socketpair()
+        err_read, err_write = os.pipe()
+        box = None
+        try:
+            box = templates.sandbox.fork(templates.sandbox_request(), [sandbox_end.fileno(), err_write])
             with _RUNNING_LOCK:
-                _RUNNING.add(process)
-            try:
-                if group is not None:  # before it reads the notebook, so before it starts the sandbox
-                    group.add(process.pid)
-                out, _ = process.communicate(notebook_text.encode("utf-8"), timeout=timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_tree(process)
-                timed_out = True
-                out = b""
-            finally:
+                _RUNNING.add(box)
+            if group is not None:  # before it makes its sandbox and runs anything
+                group.add(box.pid)
+            box.go()
+            sandbox_end.close()
+            os.close(err_write)
+            err_write = None
+            request = {"exercise": sub.exercise, "autograder": str(Path(autograder_zip).resolve()), "tmp": tmp,
+                       "env": {"TMPDIR": tmp}, "master": str(Path(master).resolve()) if master else None,
+                       "setup_data": str(Path(setup_data).resolve()) if setup_data else None}
+            with open(log_path, "wb") as log:
+                result, timed_out = _ask_judge(
+                    templates, request, [log.fileno(), judge_end.fileno(), err_read, box.pidfd, box.sock.fileno()],
+                    timeout - (time.monotonic() - started), notebook_text.encode("utf-8"), group, also=[box])
+        finally:
+            for closing in (judge_end.close, sandbox_end.close, lambda: os.close(err_read),
+                            lambda: err_write is not None and os.close(err_write)):
+                try:
+                    closing()
+                except OSError:
+                    pass
+            if box is not None:
+                box.kill()
+                box.close()
                 with _RUNNING_LOCK:
-                    _RUNNING.discard(process)
-                sandbox.remove_stage_dirs(process.pid)
+                    _RUNNING.discard(box)
         seconds = time.monotonic() - started
         killed = group.oom_kills() if group is not None else 0
         peak = group.peak() if group is not None else None
@@ -371,16 +442,10 @@ def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
                        "or a notebook too slow for --timeout")
             return Outcome(sub, "timeout", _not_graded_rows(sub, points, "timeout", message), 0.0,
                            sum(points.values()), seconds, peak)
-        try:
-            if timed_out:
-                raise ValueError
-            result = json.loads(out.decode("utf-8").strip().splitlines()[-1])
-            if not isinstance(result, dict):
-                raise ValueError
-        except (ValueError, IndexError, UnicodeDecodeError):
+        if result is None:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-            result = {"status": "error", "message": f"the grading process ended with exit status "
-                      f"{process.returncode} and no result" + (": " + " / ".join(tail) if tail else "")}
+            result = {"status": "error", "message": "the grading process ended with no result"
+                      + (": " + " / ".join(tail) if tail else "")}
     judge_peak = result.get("judge_peak_bytes") if isinstance(result.get("judge_peak_bytes"), int) else None
     if killed and result.get("status") != "graded":
         message = f"the submission {_over_budget(group.budget)} (the kernel killed {killed} of its processes)"
@@ -549,19 +614,23 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             outcome = Outcome(sub, "error", _not_graded_rows(sub, {}, "error", broken[sub.exercise]))
         else:
             try:
-                outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout,
-                                    sandboxed=sandboxed, data_dir=data_dir, master=masters[sub.exercise],
-                                    setup_data=prepared.get(sub.exercise), budget=memory_budget)
+                outcome = grade_one(sub, zips[sub.exercise], points[sub.exercise], timeout, templates,
+                                    master=masters[sub.exercise], setup_data=prepared.get(sub.exercise),
+                                    budget=memory_budget)
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))
         progress.update(outcome)
         return outcome
 
+    templates = None
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
+        if takers:
+            templates = Templates(setup_folder, sandboxed, data_dir)
         prepared.update(zip(to_prepare, pool.map(
-            lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout), to_prepare)))
+            lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout, templates),
+            to_prepare)))
         futures = {pool.submit(run, i, s): i for i, s in enumerate(subs)}
         for future in concurrent.futures.as_completed(futures):
             outcomes[futures[future]] = future.result()
@@ -569,12 +638,13 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         pool.shutdown(wait=False, cancel_futures=True)
         with _RUNNING_LOCK:
             running = list(_RUNNING)
-        for process in running:
-            _kill_tree(process)
+        _kill(running)
         say("interrupted: the submissions graded so far are in the CSV")
         raise
     finally:
         pool.shutdown(wait=True)
+        if templates is not None:
+            templates.stop()
         shutil.rmtree(setup_folder, ignore_errors=True)  # every judge that read it has ended
         done = [outcomes[i] for i in sorted(outcomes)]
         rows = [row for o in done for row in o.rows]

@@ -1,9 +1,9 @@
 """Runs INSIDE the sandbox: the student's notebook, then its answers as data.
 
-Started by the judge (:mod:`lecture_utils.judge`) as
-``python -m lecture_utils.inside``, under bubblewrap (see
-:mod:`lecture_utils.sandbox`), with the channel on its standard input and
-output. Everything here is as untrusted as the student's code it runs: it
+Run by a fork of the sandbox template (:mod:`lecture_utils.template`), in
+the submission's own sandbox made inside bubblewrap's (see
+:mod:`lecture_utils.sandbox`), with the channel to its judge
+(:mod:`lecture_utils.judge`) on its standard input and output. Everything here is as untrusted as the student's code it runs: it
 never sees a test, an expected value or a point, and what it sends back is
 only data (:mod:`lecture_utils.answers`), checked by the judge.
 

@@ -1,22 +1,23 @@
 """The judge: decides the marks of one submission, OUTSIDE the sandbox.
 
-A fresh process per submission (``python -m lecture_utils.judge``, started
-by :mod:`lecture_utils.grading`). It
+A fresh process per submission, forked from the batch's judge template
+(:mod:`lecture_utils.template`: NumPy, Keras and otter already imported) and
+put in the submission's memory group by :mod:`lecture_utils.grading`. It
 
 1. reads the exercise's tests from the autograder zip into a private folder
    (the sandbox never sees them, nor any expected value);
-2. starts the sandbox (:mod:`lecture_utils.sandbox`) running
-   :mod:`lecture_utils.inside` and sends it the notebook and the names of the
+2. sends the submission's sandbox (forked from the sandbox template, waiting,
+   running :mod:`lecture_utils.inside`) the notebook and the names of the
    variables the tests take;
 3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
    them (models with Keras's ``safe_mode``), replaces the exercise's set-up
    data (``X_batch``, ``y_train``, ...) by its own, computed from the solution
-   notebook's set-up cells (once for the batch, by ``--prepare-setup``, when
-   they are arrays), and runs otter's test files on them here, with
-   this process's own ``lecture_utils.checks`` and NumPy;
+   notebook's set-up cells (once for the batch, by a judge with
+   ``"prepare"``, when they are arrays), and runs otter's test files on them
+   here, with this process's own ``lecture_utils.checks`` and NumPy;
    the submission's functions are called through the channel, on data;
-4. prints the result (one JSON object) on its standard output, which the
-   sandbox cannot reach.
+4. sends the result (one JSON object) to the batch on a socket the sandbox
+   cannot reach.
 
 Nothing the submission sends is a score or a verdict: a forged message can
 only hold answers, and answers are checked. A malformed, oversized or
@@ -25,13 +26,13 @@ missing answer fails its questions with a message.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import select
 import shutil
 import signal
-import subprocess
+import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -51,7 +52,7 @@ class Channel:
     messages over a pipe, read through a buffer so that an interrupted read
     (the checks' time limit) never loses the framing."""
 
-    def __init__(self, process: subprocess.Popen):
+    def __init__(self, process: "ForkedSandbox"):
         self.process = process
         self.out_fd = process.stdout.fileno()
         self.buffer = b""
@@ -272,32 +273,55 @@ def load_setup(path: Path, names: list[str]) -> dict:
         return {n: saved[n] for n in names if n in saved.files}
 
 
-def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed: bool = True,
-          data_dir: str | None = None, limits: sandbox.Limits = sandbox.Limits(),
+class ForkedSandbox:
+    """One submission's sandbox, forked from the sandbox template
+    (:mod:`lecture_utils.template`), as the judge holds it: the channel (a
+    socket), its stderr (a pipe), a pidfd to stop it, and the socket on which
+    its parent says how it ended. Used as :class:`subprocess.Popen` would be."""
+
+    def __init__(self, channel_fd: int, stderr_fd: int, pidfd: int, status_fd: int):
+        self._channel = socket.socket(fileno=channel_fd)
+        self.stdin = self._channel.makefile("wb")
+        self.stdout = self._channel
+        self.stderr = os.fdopen(stderr_fd, "rb")
+        self._pidfd = pidfd
+        self._status = socket.socket(fileno=status_fd)
+        self.returncode: int | None = None
+
+    def kill(self) -> None:
+        try:
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def wait(self, timeout: float = 10.0) -> int | None:
+        """How the sandbox ended, as Popen says it (negative: the signal that killed it)."""
+        if self.returncode is None:
+            self._status.settimeout(timeout)
+            try:
+                said = self._status.recv(64).decode("ascii", "replace")
+            except OSError:
+                said = ""
+            if said.startswith("exit ") and said[5:].strip().lstrip("-").isdigit():
+                status = int(said[5:])
+                if os.WIFSIGNALED(status):
+                    self.returncode = -os.WTERMSIG(status)
+                else:
+                    code = os.WEXITSTATUS(status)   # its first process ends 128 + N when the notebook died of signal N
+                    self.returncode = -(code - 128) if code > 128 else code
+        return self.returncode
+
+
+def judge(notebook_text: str, exercise: str, autograder_zip: Path, process: ForkedSandbox, *,
           master: Path | None = None, setup_data: Path | None = None) -> dict:
-    """Run the submission in the sandbox and grade its answers here (on the
-    set-up data of ``master``, the exercise's solution notebook, when given,
-    or on the data :func:`prepare_setup` saved in ``setup_data``). Keras is
-    imported only if an answer or a test needs it (a model)."""
+    """Run the submission in its sandbox (``process``, forked and waiting for
+    the notebook) and grade its answers here (on the set-up data of
+    ``master``, the exercise's solution notebook, when given, or on the data
+    :func:`prepare_setup` saved in ``setup_data``)."""
     private = Path(tempfile.mkdtemp(prefix="lecture-utils-judge-"))
-    process = None
     try:
         tests = load_tests(Path(autograder_zip), private)
         names = test_parameters(tests)
-        argv = [sys.executable, "-m", "lecture_utils.inside"]
-        if sandboxed:
-            argv += ["--max-tasks", str(limits.tasks())]
-            cmd, cwd, env = sandbox.command(argv, data_dir, limits), None, None
-        else:  # --no-sandbox: the same conversation, with the instructor's permissions
-            scratch = private / "scratch"
-            scratch.mkdir()
-            cmd, cwd = argv, scratch
-            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-            if data_dir:
-                env["FASHION_MNIST_DIR"] = str(data_dir)
-        process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   cwd=cwd, env=env, close_fds=True,
-                                   preexec_fn=(lambda: sandbox.preexec(limits, data_dir)) if sandboxed else None)
         kept: list = []
         drainer = threading.Thread(target=_drain, args=(process.stderr, kept), daemon=True)
         drainer.start()
@@ -333,13 +357,11 @@ def judge(notebook_text: str, exercise: str, autograder_zip: Path, *, sandboxed:
         errors = [str(e)[:300] for e in errors[:20]] if isinstance(errors, list) else []
         return {"status": "graded", "questions": questions, "cell_errors": errors}
     finally:
-        if process is not None:
-            try:
-                process.stdin.close()
-            except OSError:
-                pass
-            process.kill()
-            process.wait()
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+        process.kill()
         shutil.rmtree(private, ignore_errors=True)
 
 
@@ -365,47 +387,64 @@ def judge_limits(lim: sandbox.Limits) -> None:
     sandbox.cap(resource.RLIMIT_CPU, lim.cpu_seconds)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lecture_utils.judge",
-                                     description="grade one submission (the notebook on standard input); "
-                                                 "used by `lecture-utils grade`")
-    parser.add_argument("exercise")
-    parser.add_argument("autograder")
-    parser.add_argument("--data")
-    parser.add_argument("--setup", help="the exercise's solution notebook: its set-up cells give the data the tests take")
-    parser.add_argument("--setup-data", help="the set-up data, saved by --prepare-setup (instead of --setup)")
-    parser.add_argument("--prepare-setup", metavar="OUT",
-                        help="grade nothing: save the set-up data of --setup to OUT (.npz), for the batch's judges")
-    parser.add_argument("--no-sandbox", action="store_true")
-    args = parser.parse_args(argv)
-    out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # anything else printed goes to stderr, never into the result
-    if args.prepare_setup:
-        if not args.setup:
-            parser.error("--prepare-setup needs --setup (the solution notebook)")
+def _send_blob(sock: socket.socket, data: bytes) -> None:
+    sock.sendall(struct.pack(">Q", len(data)) + data)
+
+
+def _recv_blob(sock: socket.socket, timeout: float | None = None) -> bytes:
+    """The next length-prefixed blob (EOFError if the other side closed first)."""
+    sock.settimeout(timeout)
+    try:
+        def exactly(n: int) -> bytes:
+            chunks, left = [], n
+            while left:
+                chunk = sock.recv(min(left, 1 << 20))
+                if not chunk:
+                    raise EOFError("closed")
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+
+        (length,) = struct.unpack(">Q", exactly(8))
+        return exactly(length)
+    finally:
+        sock.settimeout(None)
+
+
+def forked_judge(request: dict, fds: list[int]) -> None:
+    """A fork of the judge template (:mod:`lecture_utils.template`): ``fds``
+    are [hello, log] and, to grade, [channel, the sandbox's stderr, its pidfd,
+    its status socket]. After ``go`` it takes its TMPDIR, its limits, then the
+    notebook (or, with ``"prepare"``, nothing) on the hello socket, and sends
+    back the result (one JSON object)."""
+    hello_fd, log_fd, *sandbox_fds = fds
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    hello = socket.socket(fileno=hello_fd)
+    hello.sendall(b"hello")
+    if hello.recv(2) != b"go":   # exactly: what follows is the notebook
+        return
+    os.environ.update(request.get("env", {}))
+    tempfile.tempdir = request.get("tmp")
+    if request.get("prepare"):
         try:
-            written = prepare_setup(Path(args.setup), Path(args.autograder), Path(args.prepare_setup))
+            written = prepare_setup(Path(request["master"]), Path(request["autograder"]), Path(request["prepare"]))
             result = {"status": "prepared" if written else "not arrays"}
         except BaseException as exc:  # noqa: BLE001 -- reported; the judges then compute it themselves
             result = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-        out.write(json.dumps(result) + "\n")
-        out.flush()
-        return 0
+        _send_blob(hello, json.dumps(result).encode())
+        return
     judge_limits(sandbox.Limits())
-    notebook_text = sys.stdin.read()
+    process = ForkedSandbox(*sandbox_fds)
     try:
-        result = judge(notebook_text, args.exercise, Path(args.autograder), sandboxed=not args.no_sandbox,
-                       data_dir=args.data, master=Path(args.setup) if args.setup else None,
-                       setup_data=Path(args.setup_data) if args.setup_data else None)
+        notebook_text = _recv_blob(hello).decode("utf-8")
+        result = judge(notebook_text, request["exercise"], Path(request["autograder"]), process,
+                       master=Path(request["master"]) if request.get("master") else None,
+                       setup_data=Path(request["setup_data"]) if request.get("setup_data") else None)
     except BaseException as exc:  # noqa: BLE001 -- reported, never a traceback instead of a result
         result = {"status": "error", "message": f"the grader failed: {type(exc).__name__}: {exc}"}
     import resource
 
     result["judge_peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # this process's own
-    out.write(json.dumps(result) + "\n")
-    out.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    _send_blob(hello, json.dumps(result).encode())

@@ -148,14 +148,6 @@ def _stage_dir() -> str:
     return _STAGE[0]
 
 
-def remove_stage_dirs(pid: int) -> None:
-    """Remove the (empty) staging folders of process ``pid`` (a judge that was killed)."""
-    import glob
-
-    for path in glob.glob(f"/tmp/lecture-utils-sandbox-{int(pid)}-*"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _mounts(data_dir: str | None) -> list[tuple[str, str]]:
     """(source, where it appears in the sandbox) for what is bound read-only."""
     binds = [(root, root) for root in _python_roots()]
@@ -164,15 +156,20 @@ def _mounts(data_dir: str | None) -> list[tuple[str, str]]:
     return binds
 
 
-def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()) -> list[str]:
+def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits(), *,
+            nested: bool = False, environ: dict | None = None) -> list[str]:
     """The ``bwrap`` command that runs ``argv`` in the sandbox (started with
-    :func:`preexec` as ``preexec_fn``)."""
+    :func:`preexec` as ``preexec_fn``). ``nested``: for the sandbox template
+    (:mod:`lecture_utils.template`), which makes each submission's sandbox
+    inside this one, so it may make one user namespace a fork (each fork then
+    forbids any more). ``environ``: where the variables of
+    :data:`PASSED_ENV` come from (default: this process's)."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {_HOW_TO_INSTALL}")
     args = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
-    if _supports("--disable-userns"):
+    if not nested and _supports("--disable-userns"):
         args += ["--disable-userns"]
     args += _system_binds()
     # /tmp first: a venv or checkout under /tmp is bound on top of it, and stays visible
@@ -189,9 +186,10 @@ def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "LECTURE_SANDBOX": "1"}
     if data_dir:
         env["FASHION_MNIST_DIR"] = DATA
+    environ = os.environ if environ is None else environ
     for key in PASSED_ENV:
-        if key in os.environ:
-            env[key] = os.environ[key]
+        if key in environ:
+            env[key] = environ[key]
     args += ["--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]

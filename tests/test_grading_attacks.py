@@ -146,7 +146,11 @@ for pid in os.listdir("/proc"):
             cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()
         except OSError:
             continue
-        if any(word in cmd for word in ("lecture_utils.judge", "pytest", "lecture-utils grade")):
+        if any(word in cmd for word in ("lecture_utils.judge", "template judge", "pytest", "lecture-utils grade")):
+            seen.append(pid)
+        # its own sandbox is PID 1 (the namespace's init) and this process, both forks of the sandbox
+        # template; any other fork visible would be another submission's
+        elif "template sandbox" in cmd and int(pid) not in (1, os.getpid()):
             seen.append(pid)
 by_value = f"seen [{','.join(seen)}]"
 """, "graded", {"q1": 'seen []'}),
@@ -261,6 +265,64 @@ def clip_by_value(g, threshold):
         pass
 clip_by_norm = clip_by_value
 """, "graded", {"q2": "did not return within"}),
+    # each sandbox is forked from one template (lecture_utils.template): it must still be a sandbox of its own,
+    # property by property: no capability, no new namespace or mount, no descriptor of the template's
+    # (a fork given the template's control socket would hold two)
+    "escalate": ("""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+got = []
+status = open("/proc/self/status").read()
+for key in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"):
+    value = [line.split()[1] for line in status.splitlines() if line.startswith(key + ":")][0]
+    if int(value, 16):
+        got.append(f"{key}={value}")
+if "NoNewPrivs:\t1" not in status:
+    got.append("new privileges allowed")
+if libc.unshare(0x10000000) == 0:
+    got.append("a user namespace")
+if libc.mount(b"tmpfs", b"/scratch", b"tmpfs", 0, None) == 0:
+    got.append("a mount")
+sockets = set()   # the channel to its judge is one; the template's control socket must not be another
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        continue
+    if target.startswith("socket:"):
+        sockets.add(target)
+if len(sockets) != 1:
+    got.append(f"{len(sockets)} sockets")
+by_value = f"escalated [{','.join(got)}]"
+""", "graded", {"q1": "escalated []"}),
+    # two submissions graded side by side (the first two of the batch, by their names), the second
+    # looking on after the first ended too: nothing one leaves reaches the other (files in each
+    # in-memory file system, an abstract socket, System V shared memory)
+    "concurrent_marks_left": ("""
+import ctypes, os, socket, time
+for folder in ("/tmp", "/dev/shm", "/scratch"):
+    with open(os.path.join(folder, @TOKEN@), "w") as f:
+        f.write("left")
+beacon = socket.socket(socket.AF_UNIX)
+beacon.bind("\\0" + @TOKEN@)
+beacon.listen(1)
+ctypes.CDLL(None).shmget(0x5EED, 4096, 0o1666)
+time.sleep(8)
+""", "graded", {}),
+    "concurrent_marks_sought": ("""
+import os, time
+found = set()
+for _ in range(20):
+    for folder in ("/tmp", "/dev/shm", "/scratch"):
+        if os.path.exists(os.path.join(folder, @TOKEN@)):
+            found.add(folder)
+    if @TOKEN@ in open("/proc/net/unix").read():
+        found.add("the socket")
+    if any(line.split()[:1] == [str(0x5EED)] for line in open("/proc/sysvipc/shm").read().splitlines()[1:]):
+        found.add("the shared memory")
+    time.sleep(0.5)
+by_value = f"found [{','.join(sorted(found))}]"
+""", "graded", {"q1": "found []"}),
     "other_exercise": (None, "graded", {}),   # the metadata claims exercise 01 (see below)
     # the judge is told of models that would take 314 GB, 31 GB of one layer's output, 40 GB of weights
     "judge_costly_models": (SEND_MODEL + """
@@ -490,7 +552,7 @@ def test_no_process_is_left(batch):
     left = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if "lecture_utils.inside" in cmd or "lecture_utils.judge" in cmd:
+        if any(word in cmd for word in ("lecture_utils.inside", "lecture_utils.judge", "lecture_utils.template")):
             if p.status() != psutil.STATUS_ZOMBIE and not _another_pytest_process_started(p, psutil):
                 left.append(cmd)
     assert not left, left
@@ -544,3 +606,31 @@ def test_the_judge_refuses_before_it_allocates(batch, attack):
     assert outcome.judge_peak_bytes and honest.judge_peak_bytes, (outcome, honest)
     assert outcome.judge_peak_bytes < max(2 * honest.judge_peak_bytes, 2**31), \
         f"{attack}: the judge grew to {outcome.judge_peak_bytes / 2**30:.2f} GiB"
+
+
+def test_the_templates_share_no_writable_memory_with_their_forks(tmp_path):
+    """What a fork shares with its template and with the other forks is what
+    the template mapped; none of it may be a writable shared mapping (a
+    channel from one submission to the next). And the sandbox template runs as
+    the sandbox does: as `nobody` when grading as root, with no capability."""
+    psutil = pytest.importorskip("psutil")
+    from lecture_utils import data
+
+    source = data.find_source()
+    templates = grading.Templates(str(tmp_path), True, str(source.path) if source else None)
+    try:
+        box = [p for p in psutil.Process(templates.sandbox.process.pid).children(recursive=True)
+               if p.name().startswith("python") and "lecture_utils.template" in " ".join(p.cmdline())]
+        assert len(box) == 1, box
+        for process in (psutil.Process(templates.judge.process.pid), box[0]):
+            shared = [line for line in Path(f"/proc/{process.pid}/maps").read_text().splitlines()
+                      if len(line.split()) > 1 and line.split()[1][1] == "w" and line.split()[1][3] == "s"]
+            assert not shared, (process.cmdline(), shared)
+        status = Path(f"/proc/{box[0].pid}/status").read_text()
+        caps = {line.split()[0]: int(line.split()[1], 16) for line in status.splitlines()
+                if line.startswith(("CapEff", "CapPrm"))}
+        assert caps == {"CapEff:": 0, "CapPrm:": 0}, caps
+        if os.getuid() == 0:
+            assert box[0].uids().real == sandbox.NOBODY
+    finally:
+        templates.stop()
