@@ -107,7 +107,7 @@ def _grade(args) -> int:
     try:
         grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
                       timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
-                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget)
+                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume)
     except grading.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--exercise", metavar="NAME",
                        help="grade every submission as this exercise (default: the one its notebook names)")
     grade.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    grade.add_argument("--resume", action="store_true",
+                       help="after a batch was stopped (Ctrl-C, a crash, a reboot): grade only the submissions "
+                            "it did not grade (from its journal, OUT.journal), and write the whole CSV")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run the notebooks WITHOUT the sandbox, with your permissions (only for "
                             "submissions you trust; every row of the CSV then says so)")

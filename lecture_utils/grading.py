@@ -226,6 +226,7 @@ class Templates:
     def __init__(self, folder: str, sandboxed: bool, data_dir: str | None,
                  limits: sandbox.Limits = sandbox.Limits()):
         self.folder, self.sandboxed, self.limits = folder, sandboxed, limits
+        self.keep = sandbox.bound_under_tmp(data_dir)
         env = _judge_env(folder)
         argv = [sys.executable, "-m", "lecture_utils.template"]
         started: dict = {}
@@ -257,7 +258,7 @@ class Templates:
 
     def sandbox_request(self) -> dict:
         lim = self.limits
-        return {"isolate": self.sandboxed, "max_tasks": lim.tasks(),
+        return {"isolate": self.sandboxed, "max_tasks": lim.tasks(), "keep": self.keep,
                 "sizes": {"scratch": lim.scratch_bytes, "tmp": lim.tmp_bytes, "shm": lim.shm_bytes}}
 
     def stop(self) -> None:
@@ -464,13 +465,18 @@ def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
 # The batch.
 
 class _Progress:
-    """A one-line progress bar on a terminal; one line per submission otherwise."""
+    """On a terminal, a progress bar (tqdm: the count, the rate, the time
+    left, and the last submission); otherwise one line per submission."""
 
-    def __init__(self, total: int, stream=None):
-        self.total, self.done, self.stream = total, 0, stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+    def __init__(self, total: int, stream=None, done: int = 0):
+        self.total, self.done, self.stream = total, done, stream or sys.stderr
         self.lock = threading.Lock()
-        self.started = time.monotonic()
+        self.bar = None
+        if hasattr(self.stream, "isatty") and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, file=self.stream, unit="submission", dynamic_ncols=True,
+                            smoothing=0.1)
 
     def update(self, outcome: Outcome) -> None:
         with self.lock:
@@ -479,18 +485,80 @@ class _Progress:
                 what = f"{exercises.as_points(outcome.score)}/{exercises.as_points(outcome.possible)}"
             else:
                 what = outcome.status
-            line = (f"[{self.done}/{self.total}] {clean(outcome.submission.label, LABEL_LIMIT)}: {clean(what, 80)} "
-                    f"({outcome.seconds:.0f} s)")
-            if self.tty:
-                width = 24
-                filled = int(width * self.done / self.total)
-                bar = "#" * filled + "." * (width - filled)
-                self.stream.write(f"\r\033[K{bar} {line}")
-                if self.done == self.total:
-                    self.stream.write("\n")
-            else:
-                self.stream.write(line + "\n")
+            name = clean(outcome.submission.label, LABEL_LIMIT)
+            if self.bar is not None:
+                self.bar.set_postfix_str(f"{Path(name).name}: {clean(what, 40)}", refresh=False)
+                self.bar.update(1)
+                return
+            self.stream.write(f"[{self.done}/{self.total}] {name}: {clean(what, 80)} ({outcome.seconds:.0f} s)\n")
             self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Journal:
+    """What a batch has graded so far (``OUT.journal``, next to the CSV): one
+    JSON line per submission, on disk (flushed and synced) as soon as it is
+    graded. A batch stopped by Ctrl-C, a crash or a reboot resumes from it
+    (``--resume``): a submission whose file is unchanged (same SHA-256) is
+    not graded again. A line cut short by a crash is ignored (that
+    submission is graded again). Removed when the CSV holds every submission."""
+
+    def __init__(self, out: Path):
+        self.path = out.with_name(out.name + ".journal")
+        self.lock = threading.Lock()
+        self.file = None
+
+    def entries(self) -> dict:
+        """(path, sha256) -> what was recorded, from the journal on disk."""
+        found = {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return found
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                key = (entry["path"], entry["sha256"])
+                if isinstance(entry["rows"], list) and isinstance(entry["status"], str):
+                    found[key] = entry
+            except (ValueError, KeyError, TypeError):
+                continue   # cut short by a crash: graded again
+        return found
+
+    def open(self, fresh: bool) -> None:
+        self.file = open(self.path, "w" if fresh else "a", encoding="utf-8")
+
+    def record(self, outcome: Outcome) -> None:
+        sub = outcome.submission
+        entry = {"path": str(sub.path), "sha256": _digest(sub.path), "status": outcome.status,
+                 "rows": [row[1:] for row in outcome.rows], "score": outcome.score, "possible": outcome.possible,
+                 "seconds": outcome.seconds}
+        with self.lock:
+            self.file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self.file.flush()
+            os.fsync(self.file.fileno())
+
+    def close(self, remove: bool) -> None:
+        if self.file is not None:
+            self.file.close()
+        if remove:
+            self.path.unlink(missing_ok=True)
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def _write_csv(path: Path, rows: list[list]) -> None:
@@ -501,6 +569,8 @@ def _write_csv(path: Path, rows: list[list]) -> None:
         for row in rows:  # what a submission wrote, cleaned (safetext): no escapes, no formulas
             writer.writerow([csv_cell(cell, LABEL_LIMIT if i == 0 else MESSAGE_LIMIT) if cell is not None else ""
                              for i, cell in enumerate(row)])
+        f.flush()
+        os.fsync(f.fileno())   # on disk before it takes the place of the last good CSV
     tmp.replace(path)
 
 
@@ -531,7 +601,7 @@ def _check_memory(jobs: int, budget: int) -> None:
 def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, build_dir: Path,
           timeout: float = DEFAULT_TIMEOUT, jobs: int = 1, exercise: str | None = None,
           force: bool = False, sandboxed: bool = True, memory_budget: int = memory.DEFAULT_BUDGET,
-          say: Callable[[str], None] = print, progress_stream=None) -> list[Outcome]:
+          resume: bool = False, say: Callable[[str], None] = print, progress_stream=None) -> list[Outcome]:
     """Grade submissions and write ``out`` (CSV): one row per submission and
     question, then a ``TOTAL`` row per submission.
 
@@ -545,7 +615,9 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         exercise: grade every submission as this exercise (one named another
             in its metadata is reported as ``wrong exercise``); default: each
             as the exercise its metadata (else its file name) names.
-        force: overwrite ``out`` if it exists.
+        force: overwrite ``out`` if it exists (and start over, past an interrupted batch's journal).
+        resume: grade only what an interrupted batch writing ``out`` has not
+            graded (its journal, ``out`` + ``.journal``; see :class:`_Journal`).
         sandboxed: run each submission in the bubblewrap sandbox (``False``:
             with your permissions, and every row of ``out`` says so).
         memory_budget: bytes per submission, its notebook and its judge
@@ -560,7 +632,15 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         GradingError: bad arguments (message says what is valid); nothing is graded.
     """
     out = Path(out)
-    if out.exists() and not force:
+    journal = _Journal(out)
+    if resume:
+        if not journal.path.exists():
+            raise GradingError(f"nothing to resume: {journal.path} does not exist (the last batch writing {out} "
+                               "finished, or none started); grade without --resume")
+    elif journal.path.exists() and not force:
+        raise GradingError(f"an interrupted batch left {journal.path}: pass --resume to grade only what it has "
+                           "not graded, or --force to grade everything again")
+    elif out.exists() and not force:
         raise GradingError(f"{out} exists; choose another --out, or pass --force to overwrite it")
     if out.suffix.lower() != ".csv":
         raise GradingError(f"--out must name a .csv file, got {out}")
@@ -596,15 +676,31 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             broken[name] = f"could not build the autograder for {name}: {exc}"
             say(f"error: {broken[name]}")
 
+    outcomes: dict[int, Outcome] = {}
+    if resume:   # what the journal holds, for files unchanged since
+        before = journal.entries()
+        for i, sub in enumerate(subs):
+            entry = before.get((str(sub.path), _digest(sub.path)))
+            if entry is not None:
+                outcomes[i] = Outcome(sub, entry["status"], [[sub.label, *row] for row in entry["rows"]],
+                                      entry.get("score"), entry.get("possible"), entry.get("seconds") or 0.0)
+        say(f"resuming from {journal.path}: {len(outcomes)} of {len(subs)} submissions graded before")
     started = time.monotonic()
     masters = {name: Path(solutions_dir).resolve() / f"{name}.ipynb" for name in zips}
     setup_folder = tempfile.mkdtemp(prefix="lecture-utils-setup-")  # outside every sandbox; removed below
     # prepared where two or more submissions take them (for one, its judge computes them: one run either way)
-    takers = collections.Counter(s.exercise for s in subs if not s.problem and s.exercise in zips)
+    takers = collections.Counter(s.exercise for i, s in enumerate(subs)
+                                 if not s.problem and s.exercise in zips and i not in outcomes)
     to_prepare = sorted(name for name, n in takers.items() if n >= 2)
     prepared: dict[str, Path | None] = {}
-    progress = _Progress(len(subs), progress_stream)
-    outcomes: dict[int, Outcome] = {}
+    try:
+        templates = Templates(setup_folder, sandboxed, data_dir) if takers else None
+    except GradingError:
+        shutil.rmtree(setup_folder, ignore_errors=True)
+        raise
+    journal.open(fresh=not resume)
+    stopping = threading.Event()
+    progress = _Progress(len(subs), progress_stream, done=len(outcomes))
 
     def run(i: int, sub: Submission) -> Outcome:
         if sub.problem:
@@ -620,29 +716,34 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             except Exception as exc:  # never lose the batch to one submission
                 outcome = Outcome(sub, "error", _not_graded_rows(sub, points[sub.exercise], "error",
                                                                  f"{type(exc).__name__}: {exc}"))
+        if stopping.is_set():   # killed by Ctrl-C, not graded: --resume grades it
+            return outcome
+        journal.record(outcome)
+        outcomes[i] = outcome
         progress.update(outcome)
         return outcome
 
-    templates = None
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        if takers:
-            templates = Templates(setup_folder, sandboxed, data_dir)
         prepared.update(zip(to_prepare, pool.map(
             lambda name: prepare_setup(name, zips[name], masters[name], Path(setup_folder), timeout, templates),
             to_prepare)))
-        futures = {pool.submit(run, i, s): i for i, s in enumerate(subs)}
+        futures = [pool.submit(run, i, s) for i, s in enumerate(subs) if i not in outcomes]
         for future in concurrent.futures.as_completed(futures):
-            outcomes[futures[future]] = future.result()
-    except KeyboardInterrupt:  # stop now: kill the running workers, keep what is graded
+            future.result()
+    except KeyboardInterrupt:  # stop now: kill the running forks, keep what is graded
+        stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
         with _RUNNING_LOCK:
             running = list(_RUNNING)
         _kill(running)
-        say("interrupted: the submissions graded so far are in the CSV")
+        progress.close()
+        say(f"interrupted: the submissions graded so far are in the CSV and in {journal.path}; "
+            "`--resume` grades the rest")
         raise
     finally:
         pool.shutdown(wait=True)
+        progress.close()
         if templates is not None:
             templates.stop()
         shutil.rmtree(setup_folder, ignore_errors=True)  # every judge that read it has ended
@@ -651,8 +752,10 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         label = SANDBOXED if sandboxed else UNSANDBOXED
         missing = [s for i, s in enumerate(subs) if i not in outcomes]
         for s in missing:
-            rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded", "the batch was interrupted")
+            rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded",
+                                     "the batch was interrupted (`--resume` grades it)")
         _write_csv(out, [row + [label] for row in rows])
+        journal.close(remove=not missing)   # kept until every submission is in the CSV
 
     graded = [o for o in done if o.status == "graded"]
     counts: dict[str, int] = {}

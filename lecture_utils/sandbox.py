@@ -156,6 +156,13 @@ def _mounts(data_dir: str | None) -> list[tuple[str, str]]:
     return binds
 
 
+def bound_under_tmp(data_dir: str | None = None) -> list[str]:
+    """What the sandbox binds read-only under /tmp (a virtual environment or a
+    checkout there): each fork of the sandbox template binds it again into its
+    own new /tmp (:mod:`lecture_utils.template`)."""
+    return [target for _, target in _mounts(data_dir) if target.startswith("/tmp/")]
+
+
 def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits(), *,
             nested: bool = False, environ: dict | None = None) -> list[str]:
     """The ``bwrap`` command that runs ``argv`` in the sandbox (started with

@@ -65,8 +65,8 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 1, 38, 
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 8192, 16384, 1 << 18)
 
 
 class IsolationError(OSError):
@@ -144,13 +144,21 @@ def isolate() -> None:
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
 
 
-def make_root(sizes: dict) -> None:
+def make_root(sizes: dict, keep: list[str]) -> None:
     """In the sandbox's first process (PID 1, capabilities of its own user
-    namespace): its own in-memory file systems and /proc, then no capability."""
+    namespace): its own in-memory file systems and /proc, then no capability.
+    ``keep``: the read-only folders under /tmp (Python, this package) to keep."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for where, size, mode in (("/scratch", sizes["scratch"], "0700"), ("/tmp", sizes["tmp"], "1777"),
-                              ("/dev/shm", sizes["shm"], "1777")):
+    # The new /tmp is made on /dev/shm first: what bubblewrap bound read-only under /tmp (a
+    # virtual environment or a checkout there) is bound into it again, then it moves onto /tmp.
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(sizes['tmp'])},mode=1777")
+    for path in keep:
+        target = "/dev/shm" + path[len("/tmp"):]
+        os.makedirs(target, exist_ok=True)
+        _mount(path, target, None, MS_BIND | MS_REC)   # read-only still: the flag is locked from bubblewrap's
+    _mount("/dev/shm", "/tmp", None, MS_MOVE)
+    for where, size, mode in (("/scratch", sizes["scratch"], "0700"), ("/dev/shm", sizes["shm"], "1777")):
         _mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(size)},mode={mode}")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _write("/proc/sys/user/max_user_namespaces", "0")   # no user namespace from here on (it cannot be raised back)
@@ -215,7 +223,7 @@ def sandbox_child(request: dict, fds: list[int]) -> None:
             pass
         os._exit(0)
     hello.close()
-    make_root(request["sizes"])
+    make_root(request["sizes"], [p for p in request.get("keep", []) if p.startswith("/tmp/")])
     runner = os.fork()
     if runner:   # PID 1: reap, and end (with everything in the namespace) when the notebook's process ends
         os.close(channel_fd)
@@ -273,8 +281,8 @@ def serve(kind: str, control_fd: int) -> int:
             message, fds, _, _ = socket.recv_fds(control, 1 << 16, MAX_FDS)
         except InterruptedError:
             continue
-        if not message:
-            return 0
+        if not message:   # the batch closed it (or ended): go at once, without tearing down the imports
+            os._exit(0)
         try:
             request = json.loads(message)
         except ValueError:
