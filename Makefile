@@ -15,7 +15,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,jax,site
+EXTRAS ?= dev,jax,site,cluster
 STAMP := $(VENV)/.installed
 # jupyter refuses to run as root unless told to (containers, CI)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -107,12 +107,29 @@ def _grade(args) -> int:
     try:
         grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
                       timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
-                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume)
+                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume,
+                      cluster=args.cluster, certs=args.certs, insecure_cluster=args.insecure_cluster)
     except grading.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _cluster_certs(args) -> int:
+    try:
+        from . import cluster
+    except ImportError:
+        print("error: cluster-certs needs Dask's distributed and cryptography: pip install 'lecture-utils[cluster]'",
+              file=sys.stderr)
+        return 2
+    try:
+        paths = cluster.make_certificates(args.dir, days=args.days)
+    except cluster.ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("wrote " + ", ".join(map(str, paths)))
     return 0
 
 
@@ -224,8 +241,26 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run the notebooks WITHOUT the sandbox, with your permissions (only for "
                             "submissions you trust; every row of the CSV then says so)")
+    grade.add_argument("--cluster", metavar="ADDRESS",
+                       help="grade on this Dask cluster (tls://HOST:8786), each worker in its own sandbox; "
+                            "the CSV is written here")
+    grade.add_argument("--certs", metavar="DIR",
+                       help="the cluster's certificates (ca.pem, course.pem, course-key.pem: "
+                            "`lecture-utils cluster-certs DIR`)")
+    grade.add_argument("--insecure-cluster", action="store_true",
+                       help="allow a plain tcp:// cluster address on another machine (anyone who reaches "
+                            "the scheduler can run code on the cluster)")
     _folder_options(grade, exercises=False)
     grade.set_defaults(run=_grade)
+
+    certs = commands.add_parser(
+        "cluster-certs", help="make a course's own certificates for a grading cluster (TLS)",
+        description="Make a certificate authority (ca.pem) and one certificate signed by it (course.pem, "
+                    "course-key.pem) in DIR, for the Dask scheduler, its workers and `grade --cluster`: "
+                    "all three then require TLS with them. Copy DIR to each machine; keep the key private.")
+    certs.add_argument("dir", metavar="DIR")
+    certs.add_argument("--days", type=_positive_int, default=365, help="how long they are valid (default: 365)")
+    certs.set_defaults(run=_cluster_certs)
 
     live = commands.add_parser(
         "live", help="write a live-coding skeleton of a lecture notebook",

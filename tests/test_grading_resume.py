@@ -18,7 +18,7 @@ from lecture_utils import exercises, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
-N = 6
+N = 4
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def course(tmp_path_factory):
     built = exercises.assign(ROOT / "solutions" / f"{NAME}.ipynb", build, run_tests=False)
     exercises.autograder(NAME, ROOT / "solutions", build, say=lambda s: None)
     blank = json.loads(built.student)
-    blank["cells"].append({"cell_type": "code", "metadata": {}, "source": "import time\ntime.sleep(1.5)",
+    blank["cells"].append({"cell_type": "code", "metadata": {}, "source": "import time\ntime.sleep(1.0)",
                            "outputs": [], "execution_count": None, "id": "sleeps"})
     subs = tmp_path_factory.mktemp("submissions")
     for i in range(N):
