@@ -331,13 +331,17 @@ def _write_csv(path: Path, rows: list[list]) -> None:
 MIN_BUDGET = 1 * memory.GiB   # below this not even an honest submission's judge imports Keras
 
 
-def _check_memory(jobs: int, budget: int) -> None:
-    """``jobs`` submissions at once, each with ``budget`` bytes, must fit in
-    what the machine has available (and leave it :data:`memory.HEADROOM`)."""
+def _check_budget(budget: int) -> None:
     if not (isinstance(budget, int) and budget >= MIN_BUDGET):
         got = f"{budget / memory.GiB:.3g} GiB" if isinstance(budget, (int, float)) else repr(budget)
         raise GradingError(f"--memory-budget must be at least {MIN_BUDGET / memory.GiB:g} GiB "
                            f"(the default is {memory.DEFAULT_BUDGET / memory.GiB:g}), got {got}")
+
+
+def _check_memory(jobs: int, budget: int) -> None:
+    """``jobs`` submissions at once, each with ``budget`` bytes, must fit in
+    what the machine has available (and leave it :data:`memory.HEADROOM`)."""
+    _check_budget(budget)
     free = memory.available()
     if free is None:
         return
@@ -414,6 +418,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             dask_cluster.check_address(cluster, certs, insecure_cluster)
         except dask_cluster.ClusterError as exc:
             raise GradingError(str(exc)) from None
+        _check_budget(memory_budget)   # what fits is each worker's machine's to say
     else:
         _check_memory(jobs, memory_budget)
     known = exercises.exercise_names(solutions_dir)
@@ -432,7 +437,10 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
     source = data.find_source()
     data_dir = str(source.path) if source is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
-    say(f"memory budget: {memory.describe(memory_budget)}")
+    if cluster:   # the budget is each worker's to apply, in its own memory groups
+        say(f"memory budget: {memory_budget / memory.GiB:g} GiB per submission, on each worker of the cluster")
+    else:
+        say(f"memory budget: {memory.describe(memory_budget)}")
 
     zips, points, broken = {}, {}, {}
     for name in sorted({s.exercise for s in subs if s.exercise}):

@@ -132,6 +132,7 @@ def test_a_batch_on_the_cluster_equals_it_graded_here_even_with_a_worker_killed(
     refused = [line for line in said if "refused" in line]
     assert refused and "cannot grade: bubblewrap (bwrap) is not installed" in refused[0], said
     assert any(line.startswith("cluster ") and "2 workers grading" in line for line in said), said
+    assert "memory budget: 4 GiB per submission, on each worker of the cluster" in said, said
     print(f"[cluster] 6 submissions in {time.monotonic() - started:.0f} s with a worker killed; {said}")
 
 
@@ -146,6 +147,7 @@ def test_an_open_cluster_is_refused(certs, tmp_path):
     assert "needs --certs" in grade(cluster="tls://192.0.2.1:8786")
     assert "lacks ca.pem" in grade(cluster="tls://192.0.2.1:8786", certs=tmp_path)
     assert "must be tls://HOST:PORT" in grade(cluster="http://192.0.2.1:8786", certs=certs)
+    assert "--memory-budget must be at least 1 GiB" in grade(cluster="tcp://127.0.0.1:8786", memory_budget=2**20)
     assert not (tmp_path / "g.csv").exists()
     with pytest.raises(cluster.ClusterError, match="exist"):   # the running cluster's certificates are kept
         cluster.make_certificates(certs)
