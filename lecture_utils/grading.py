@@ -61,8 +61,8 @@ MAX_SUBMISSION_BYTES = 20 * 2**20   # a notebook of these exercises is well unde
 DEFAULT_TIMEOUT = 300
 
 
-from .submission import (_RUNNING, _RUNNING_LOCK, TOTAL, GradingError, Outcome, Submission, Templates,  # noqa: F401
-                         _error, _kill, _not_graded_rows, grade_one, prepare_setup)
+from .submission import (_RUNNING, _RUNNING_LOCK, GradingError, Outcome, Submission, Templates,  # noqa: F401
+                         _error, _not_graded_rows, grade_one, prepare_setup)
 
 
 # --------------------------------------------------------------------------
@@ -512,6 +512,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         from distributed import as_completed
 
         tasks = {}
+        files = {name: (Path(zips[name]).read_bytes(), masters[name].read_bytes()) for name in zips}   # read once
         for i, sub in enumerate(subs):
             if i in outcomes:
                 continue
@@ -519,8 +520,7 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             if outcome is not None:
                 finish(i, outcome)
                 continue
-            task = dask_cluster.Task(i, sub.label, sub.exercise, sub.message, sub.notebook,
-                                     Path(zips[sub.exercise]).read_bytes(), masters[sub.exercise].read_bytes(),
+            task = dask_cluster.Task(i, sub.label, sub.exercise, sub.message, sub.notebook, *files[sub.exercise],
                                      points[sub.exercise], timeout, memory_budget)
             tasks[client.submit(dask_cluster.grade_task, task, pure=False)] = i
         for future in as_completed(list(tasks)):
@@ -550,7 +550,8 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         pool.shutdown(wait=False, cancel_futures=True)
         with _RUNNING_LOCK:
             running = list(_RUNNING)
-        _kill(running)
+        for fork in running:
+            fork.kill()
         progress.close()
         say(f"interrupted: the submissions graded so far are in the CSV and in {journal.path}; "
             "`--resume` grades the rest")

@@ -387,11 +387,11 @@ def judge_limits(lim: sandbox.Limits) -> None:
     sandbox.cap(resource.RLIMIT_CPU, lim.cpu_seconds)
 
 
-def _send_blob(sock: socket.socket, data: bytes) -> None:
+def send_blob(sock: socket.socket, data: bytes) -> None:
     sock.sendall(struct.pack(">Q", len(data)) + data)
 
 
-def _recv_blob(sock: socket.socket, timeout: float | None = None) -> bytes:
+def recv_blob(sock: socket.socket, timeout: float | None = None) -> bytes:
     """The next length-prefixed blob (EOFError if the other side closed first)."""
     sock.settimeout(timeout)
     try:
@@ -433,12 +433,12 @@ def forked_judge(request: dict, fds: list[int]) -> None:
             result = {"status": "prepared" if written else "not arrays"}
         except BaseException as exc:  # noqa: BLE001 -- reported; the judges then compute it themselves
             result = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-        _send_blob(hello, json.dumps(result).encode())
+        send_blob(hello, json.dumps(result).encode())
         return
     judge_limits(sandbox.Limits())
     process = ForkedSandbox(*sandbox_fds)
     try:
-        notebook_text = _recv_blob(hello).decode("utf-8")
+        notebook_text = recv_blob(hello).decode("utf-8")
         result = judge(notebook_text, request["exercise"], Path(request["autograder"]), process,
                        master=Path(request["master"]) if request.get("master") else None,
                        setup_data=Path(request["setup_data"]) if request.get("setup_data") else None)
@@ -447,4 +447,4 @@ def forked_judge(request: dict, fds: list[int]) -> None:
     import resource
 
     result["judge_peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # this process's own
-    _send_blob(hello, json.dumps(result).encode())
+    send_blob(hello, json.dumps(result).encode())

@@ -108,11 +108,6 @@ class Templates:
                 t.stop()
 
 
-def _kill(forks: list) -> None:
-    for fork in forks:
-        fork.kill()
-
-
 def _error(sub: Submission, points: dict, message: str) -> Outcome:
     return Outcome(sub, "error", _not_graded_rows(sub, points, "error", message))
 
@@ -163,28 +158,26 @@ def _judge_env(tmp: str) -> dict:
 
 
 def _ask_judge(templates: Templates, request: dict, fds: list[int], timeout: float, notebook: bytes | None,
-               group: memory.Group | None = None, also: list | None = None) -> tuple[dict | None, bool]:
+               group: memory.Group | None = None) -> tuple[dict | None, bool]:
     """Fork a judge with ``request`` and ``fds`` (after its log), put it in
-    ``group``, send it ``notebook`` (if any) and read its result; kills it
-    (and the forks in ``also``) past ``timeout``. Returns (result or None, timed out)."""
-    from .judge import _recv_blob, _send_blob
+    ``group``, send it ``notebook`` (if any) and read its result; the judge
+    is killed when it has answered, or past ``timeout``. Returns (result or
+    None, timed out)."""
+    from .judge import recv_blob, send_blob
 
     started = time.monotonic()
-    also = list(also or [])
     fork = templates.judge.fork(request, fds)
-    forks = also + [fork]
     with _RUNNING_LOCK:
-        _RUNNING.update(forks)
+        _RUNNING.add(fork)
     try:
         if group is not None:  # before it reads the notebook
             group.add(fork.pid)
         fork.go()
         if notebook is not None:
-            _send_blob(fork.sock, notebook)
+            send_blob(fork.sock, notebook)
         try:
-            out = _recv_blob(fork.sock, timeout=max(0.1, timeout - (time.monotonic() - started)))
+            out = recv_blob(fork.sock, timeout=max(0.1, timeout - (time.monotonic() - started)))
         except (socket.timeout, TimeoutError):
-            _kill(forks)
             return None, True
         except (EOFError, OSError):
             return None, False
@@ -194,11 +187,10 @@ def _ask_judge(templates: Templates, request: dict, fds: list[int], timeout: flo
             return None, False
         return (result if isinstance(result, dict) else None), False
     finally:
-        _kill(forks)
-        for f in forks:
-            f.close()
+        fork.kill()
+        fork.close()
         with _RUNNING_LOCK:
-            _RUNNING.difference_update(forks)
+            _RUNNING.discard(fork)
 
 
 def prepare_setup(exercise: str, autograder_zip: Path, master: Path, folder: Path, timeout: float,
@@ -267,8 +259,8 @@ def _grade_in(sub: Submission, autograder_zip: Path, points: dict, timeout: floa
             with open(log_path, "wb") as log:
                 result, timed_out = _ask_judge(
                     templates, request, [log.fileno(), judge_end.fileno(), err_read, box.pidfd, box.sock.fileno()],
-                    timeout - (time.monotonic() - started), notebook_text.encode("utf-8"), group, also=[box])
-        finally:
+                    timeout - (time.monotonic() - started), notebook_text.encode("utf-8"), group)
+        finally:   # the sandbox too, at once (past the time limit, the judge was killed first)
             for closing in (judge_end.close, sandbox_end.close, lambda: os.close(err_read),
                             lambda: err_write is not None and os.close(err_write)):
                 try:

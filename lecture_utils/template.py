@@ -147,7 +147,8 @@ def isolate() -> None:
 def make_root(sizes: dict, keep: list[str]) -> None:
     """In the sandbox's first process (PID 1, capabilities of its own user
     namespace): its own in-memory file systems and /proc, then no capability.
-    ``keep``: the read-only folders under /tmp (Python, this package) to keep."""
+    ``keep``: the read-only folders under /tmp (Python, this package) to keep
+    (:func:`lecture_utils.sandbox.bound_under_tmp`)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     # The new /tmp is made on /dev/shm first: what bubblewrap bound read-only under /tmp (a
@@ -205,12 +206,7 @@ def sandbox_child(request: dict, fds: list[int]) -> None:
 
         os.chdir(tempfile.mkdtemp(prefix="lecture-utils-nosandbox-"))
         hello.close()
-        os.dup2(channel_fd, 0)
-        os.dup2(channel_fd, 1)
-        os.close(channel_fd)
-        from . import inside
-
-        os._exit(inside.main([]) or 0)
+        _run_inside(channel_fd, [])
     isolate()
     first = os.fork()
     if first:  # outside: wait for the sandbox, then say how it ended
@@ -223,19 +219,25 @@ def sandbox_child(request: dict, fds: list[int]) -> None:
             pass
         os._exit(0)
     hello.close()
-    make_root(request["sizes"], [p for p in request.get("keep", []) if p.startswith("/tmp/")])
+    make_root(request["sizes"], request.get("keep", []))
     runner = os.fork()
     if runner:   # PID 1: reap, and end (with everything in the namespace) when the notebook's process ends
         os.close(channel_fd)
         status = _reap_until(runner)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
     os.setsid()
+    _run_inside(channel_fd, ["--max-tasks", str(request["max_tasks"])])
+
+
+def _run_inside(channel_fd: int, argv: list[str]) -> None:
+    """The channel on standard input and output, then the notebook's conversation
+    (:func:`lecture_utils.inside.main`); never returns."""
     os.dup2(channel_fd, 0)
     os.dup2(channel_fd, 1)
     os.close(channel_fd)
     from . import inside
 
-    os._exit(inside.main(["--max-tasks", str(request["max_tasks"])]) or 0)
+    os._exit(inside.main(argv) or 0)
 
 
 # --------------------------------------------------------------------------
@@ -311,23 +313,26 @@ class Fork:
 
     def __init__(self, pid: int, sock: socket.socket):
         self.pid, self.sock = pid, sock
-        self.pidfd = os.pidfd_open(pid)   # taken while the fork waits for go: it is this process
+        self.pidfd: int | None = os.pidfd_open(pid)   # taken while the fork waits for go: it is this process
 
     def go(self) -> None:
         self.sock.sendall(b"go")
 
     def kill(self) -> None:
+        """Stop it (a no-op once closed: the pidfd's number may belong to another file by then)."""
+        if self.pidfd is None:
+            return
         try:
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-        except (ProcessLookupError, OSError):
+        except OSError:
             pass
 
     def close(self) -> None:
-        for closing in (self.sock.close, lambda: os.close(self.pidfd)):
-            try:
-                closing()
-            except OSError:
-                pass
+        """Close its socket and pidfd, once (later calls do nothing)."""
+        pidfd, self.pidfd = self.pidfd, None
+        self.sock.close()
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def _peer_pid(sock: socket.socket, timeout: float) -> int:
