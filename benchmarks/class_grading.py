@@ -34,9 +34,9 @@ from grading_speed import OLD_PATHS, old_venv, timed  # noqa: E402
 CLUSTER_RUN = """
 import sys
 from pathlib import Path
-import lecture_utils.grading as grading
-grading.grade([sys.argv[2]], sys.argv[3], solutions_dir=Path(sys.argv[1]) / "solutions",
-              build_dir=Path(sys.argv[4]), timeout=600, cluster=sys.argv[5], certs=sys.argv[6], say=lambda s: None)
+from lecture_utils.grading import batch
+batch.grade([sys.argv[2]], sys.argv[3], solutions_dir=Path(sys.argv[1]) / "solutions",
+            build_dir=Path(sys.argv[4]), timeout=600, cluster=sys.argv[5], certs=sys.argv[6], say=lambda s: None)
 """
 
 
@@ -73,7 +73,7 @@ def _free_port() -> int:
 
 def on_cluster(subs: Path, build: Path, out: Path, folder: Path) -> float:
     """Seconds to grade `subs` on a local TLS cluster of two one-thread workers (started first, not timed)."""
-    from lecture_utils import cluster
+    from lecture_utils.grading import cluster
 
     certs = folder / "certs"
     cluster.make_certificates(certs)

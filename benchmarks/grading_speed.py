@@ -37,10 +37,14 @@ OLD_PATHS = {"83cbc26": "otter run, no sandbox",
 RUN = """
 import sys, time
 from pathlib import Path
-import lecture_utils, lecture_utils.grading as grading
+import lecture_utils
+try:
+    from lecture_utils.grading import batch          # the grading package (issue 31)
+except ImportError:
+    import lecture_utils.grading as batch            # before it: one module
 assert lecture_utils.__file__.startswith(sys.argv[1]), (lecture_utils.__file__, sys.argv[1])
-grading.grade([sys.argv[2]], sys.argv[3], solutions_dir=Path(sys.argv[1]) / "solutions",
-              build_dir=Path(sys.argv[4]), jobs=int(sys.argv[5]), timeout=600, say=lambda s: None)
+batch.grade([sys.argv[2]], sys.argv[3], solutions_dir=Path(sys.argv[1]) / "solutions",
+            build_dir=Path(sys.argv[4]), jobs=int(sys.argv[5]), timeout=600, say=lambda s: None)
 """
 
 

@@ -1,13 +1,13 @@
 """The largest honest answer of each exercise, as the judge measures answers:
 every solution notebook, and every right answer of tests/exercises/, encoded
-as the sandbox sends it and decoded by the judge's ``answers.Decoder``.
+as the sandbox sends it and decoded by the judge's ``wire.Decoder``.
 
     .venv/bin/python benchmarks/honest_sizes.py
 
 Prints, per exercise, the largest message, and the largest of each size the
 judge limits (lists and dicts in a message, values in an answer, array bytes,
 text, a model's parameters, layers, one layer's output per example, its
-config and weights), beside the limits in lecture_utils/answers.py, and
+config and weights), beside the limits in lecture_utils/grading/wire.py, and
 writes them to benchmarks/honest_sizes.json. The limits must stand far above
 these (docs/INSTRUCTORS.md, "What is protected").
 """
@@ -32,26 +32,27 @@ def _harness():
 
 def measure(env: dict, tests: list, scratch: Path, into: dict) -> None:
     """Send ``env``'s answers across as the sandbox would; keep the largest sizes in ``into``."""
-    from lecture_utils import answers, judge
+    from lecture_utils.grading import wire, judge
 
-    encoder = answers.Encoder(scratch=str(scratch))
+    encoder = wire.Encoder(scratch=str(scratch))
     names = judge.test_parameters(tests)
     sent = {n: encoder.encode(env[n]) for n in names if n in env}
     data = json.dumps({"kind": "answers", "answers": sent}, separators=(",", ":")).encode()
-    answers.parse_message(data)  # counts its lists and dicts against the limit
+    wire.parse_message(data)  # counts its lists and dicts against the limit
     into["message_bytes"] = max(into.get("message_bytes", 0), len(data))
     into["message_containers"] = max(into.get("message_containers", 0), data.count(b"{") + data.count(b"["))
-    decoder = answers.Decoder()
+    decoder = wire.Decoder()
     for name, value in sent.items():
         decoded = decoder.decode(value)
-        if isinstance(decoded, answers.Unreadable):
+        if isinstance(decoded, wire.Unreadable):
             raise SystemExit(f"an honest answer was refused: {name}: {decoded.why}")
     for key, value in decoder.sizes.items():
         into[key] = max(into.get(key, 0), value)
 
 
 def main() -> int:
-    from lecture_utils import answers, exercises
+    from lecture_utils import exercises
+    from lecture_utils.grading import wire
 
     harness = _harness()
     largest: dict[str, dict] = {}
@@ -72,10 +73,10 @@ def main() -> int:
                     exec(answer, variant)
                     measure(variant, [tests[question]], tmp, sizes)
             print(name, sizes, flush=True)
-    limits = {"message_bytes": answers.MAX_MESSAGE, "message_containers": answers.MAX_NODES,
-              "nodes": answers.MAX_NODES, "array_bytes": answers.MAX_ARRAY_BYTES, "text_chars": answers.MAX_TEXT,
-              "model_params": answers.MAX_PARAMS, "model_layers": answers.MAX_LAYERS,
-              "layer_output": answers.MAX_LAYER_OUTPUT, "config_bytes": answers.MAX_CONFIG_BYTES,
+    limits = {"message_bytes": wire.MAX_MESSAGE, "message_containers": wire.MAX_NODES,
+              "nodes": wire.MAX_NODES, "array_bytes": wire.MAX_ARRAY_BYTES, "text_chars": wire.MAX_TEXT,
+              "model_params": wire.MAX_PARAMS, "model_layers": wire.MAX_LAYERS,
+              "layer_output": wire.MAX_LAYER_OUTPUT, "config_bytes": wire.MAX_CONFIG_BYTES,
               "weights_bytes": None}
     overall = {k: max(s.get(k, 0) for s in largest.values()) for k in limits}
     (ROOT / "benchmarks" / "honest_sizes.json").write_text(

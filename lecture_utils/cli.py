@@ -35,13 +35,13 @@ def _doctor(args) -> int:
         print(f"\n{exc}")
         return 1
     print(f"\nFashion-MNIST is ready ({source.kind}: {source.path}).")
-    from . import sandbox
+    from .grading import sandbox
 
     try:
         print(f"Grading sandbox: {sandbox.check()}.")
     except sandbox.SandboxUnavailable as exc:
         print(f"Grading sandbox: not available -- {exc}.")
-    from . import memory
+    from .grading import memory
 
     print(f"Grading memory budget: {memory.describe()}.")
     return 0
@@ -99,17 +99,17 @@ def _build_exercises(args) -> int:
 
 
 def _grade(args) -> int:
-    from . import grading
+    from .grading import batch
 
     if _otter_missing():
         return 2
     solutions, _, build = _folders(args)
     try:
-        grading.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
+        batch.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
                       timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
                       sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume,
                       cluster=args.cluster, certs=args.certs, insecure_cluster=args.insecure_cluster)
-    except grading.GradingError as exc:
+    except batch.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -119,7 +119,7 @@ def _grade(args) -> int:
 
 def _cluster_certs(args) -> int:
     try:
-        from . import cluster
+        from .grading import cluster
     except ImportError:
         print("error: cluster-certs needs Dask's distributed and cryptography: pip install 'lecture-utils[cluster]'",
               file=sys.stderr)
@@ -144,7 +144,7 @@ def _positive_float(text: str) -> float:
 
 
 def _gibibytes(text: str) -> int:
-    from .memory import GiB
+    from .grading.memory import GiB
 
     try:
         value = float(text)
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="time limit per submission (default: 300)")
     grade.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                        help="submissions graded at the same time (default: 1)")
-    from .memory import DEFAULT_BUDGET, GiB
+    from .grading.memory import DEFAULT_BUDGET, GiB
 
     grade.add_argument("--memory-budget", type=_gibibytes, default=DEFAULT_BUDGET, metavar="GIB",
                        help="memory per submission, its notebook and its grading together, in-memory files "

@@ -16,7 +16,7 @@ every notebook it wrote is kept in ``exercises/.generated.json``. ``force``
 overwrites, keeping a copy of the replaced file in ``build/exercises/replaced/``.
 
 Used by ``lecture-utils build-exercises`` and ``lecture-utils grade`` (see
-:mod:`lecture_utils.grading`).
+:mod:`lecture_utils.grading.batch`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def _stage(solution: Path, stage: Path) -> Path:
     tests = config.get("tests") or {}
     if tests.get("ok_format", True) is not False:
         raise ExerciseError(f"the ASSIGNMENT CONFIG of {solution} must set `tests: ok_format: false` "
-                            "(the exception-based tests that lecture_utils.checks is written for)")
+                            "(the exception-based tests that lecture_utils.grading.checks is written for)")
     # what running the solution notebook left behind must not reach the student notebook
     # (execution timestamps differ on every `make execute`)
     for cell in nb.cells:

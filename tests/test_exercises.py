@@ -27,7 +27,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecture_utils import cli, exercises, grading, judge
+from lecture_utils import cli, exercises
+from lecture_utils.grading import batch, judge
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = exercises.solution_notebooks(ROOT / "solutions")
@@ -122,9 +123,9 @@ def crossed(env, tests, scratch):
     sandbox sends it and decoded as the judge rebuilds it (models through their
     .keras archive, with safe_mode), every call of a function going through the
     same messages, as JSON -- in this process, without starting a sandbox."""
-    from lecture_utils import answers, inside
+    from lecture_utils.grading import wire, inside
 
-    encoder, inside_decoder = answers.Encoder(scratch=str(scratch)), answers.Decoder()
+    encoder, inside_decoder = wire.Encoder(scratch=str(scratch)), wire.Decoder()
 
     def call(fn, args, kwargs):
         request = json.loads(json.dumps(judge.call_request(fn, args, kwargs)))
@@ -133,7 +134,7 @@ def crossed(env, tests, scratch):
 
     names = judge.test_parameters(tests)
     sent = json.loads(json.dumps({n: encoder.encode(env[n]) for n in names if n in env}))
-    decoder = answers.Decoder(call=call)
+    decoder = wire.Decoder(call=call)
     return {n: decoder.decode(v) for n, v in sent.items()}
 
 
@@ -407,7 +408,7 @@ def test_grade_a_batch_with_broken_submissions(built, build_dir, tmp_path):
     (subs / "corrupt.ipynb").write_text('{"cells": [ not json')
     out = tmp_path / "grades.csv"
 
-    outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build_dir,
+    outcomes = batch.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build_dir,
                              timeout=240, jobs=2, say=lambda s: None)
 
     assert len(outcomes) == 5
@@ -459,7 +460,7 @@ def test_grade_stops_a_loop_and_reports_another_exercise(built, build_dir, tmp_p
     other["metadata"]["otter"]["assignment_name"] = "02_initialization"
     (subs / "other.ipynb").write_text(json.dumps(other))
     out = tmp_path / "grades.csv"
-    grading.grade([subs / "loops.ipynb", subs / "other.ipynb"], out, solutions_dir=ROOT / "solutions",
+    batch.grade([subs / "loops.ipynb", subs / "other.ipynb"], out, solutions_dir=ROOT / "solutions",
                   build_dir=build_dir, timeout=8, exercise=NAME, say=lambda s: None)
 
     rows = _read_rows(out)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from lecture_utils import exercises, grading, sandbox
-from lecture_utils.safetext import clean
+from lecture_utils import exercises
+from lecture_utils.grading import batch as grading_batch, sandbox
+from lecture_utils.grading.safetext import clean
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
@@ -40,7 +41,7 @@ ESCAPED_NAME = "attack_name_\x1b[2J\x1b]0;pwned\x07=1+1"
 SEND_MODEL = """
 import base64, io, json, zipfile
 import h5py
-import lecture_utils.answers as answers
+import lecture_utils.grading.wire as wire
 
 def send_as(value, layer, weights=None):
     if weights is None:
@@ -58,8 +59,8 @@ def send_as(value, layer, weights=None):
         zf.writestr("model.weights.h5", weights)
     node = {"t": "model", "ref": "m", "archive": base64.b64encode(archive.getvalue()).decode(), "variables": [],
             "trainable": [], "type": "Sequential"}
-    real = answers.Encoder.encode
-    answers.Encoder.encode = lambda self, v, depth=0: node if v is value else real(self, v, depth)
+    real = wire.Encoder.encode
+    wire.Encoder.encode = lambda self, v, depth=0: node if v is value else real(self, v, depth)
 
 def dense(units):
     return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
@@ -80,7 +81,7 @@ def _code_cell(source):
 # questions' messages must hold (proof that the attack ran and what it got).
 ATTACKS = {
     "patch_checks": ("""
-import lecture_utils.checks as checks
+import lecture_utils.grading.checks as checks
 def nothing(*args, **kwargs):
     return None
 for name in dir(checks):
@@ -105,15 +106,15 @@ builtins.abs = lambda x: 0
 builtins.float = lambda *a: 0.0
 """, None, {}),
     "patch_grading": ("""
-import lecture_utils.answers as answers, lecture_utils.inside as inside
+import lecture_utils.grading.wire as wire, lecture_utils.grading.inside as inside
 full = [{"name": f"q{i}", "score": 5, "possible": 5, "tests": []} for i in range(1, 6)]
-real = answers.write_message
+real = wire.write_message
 def forged(stream, message):
     real(stream, dict(message, status="graded", questions=full, score=14, passed=True))
-answers.write_message = forged
+wire.write_message = forged
 import otter.test_files.exception_test as et
 et.ExceptionTestFile.run = lambda self, env: None
-import lecture_utils.judge as judge
+import lecture_utils.grading.judge as judge
 judge.run_tests = lambda tests, env: full
 """, None, {}),
     "forge_channel": ("""
@@ -146,7 +147,7 @@ for pid in os.listdir("/proc"):
             cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()
         except OSError:
             continue
-        if any(word in cmd for word in ("lecture_utils.judge", "template judge", "pytest", "lecture-utils grade")):
+        if any(word in cmd for word in ("lecture_utils.grading.judge", "template judge", "pytest", "lecture-utils grade")):
             seen.append(pid)
         # its own sandbox is PID 1 (the namespace's init) and this process, both forks of the sandbox
         # template; any other fork visible would be another submission's
@@ -265,7 +266,7 @@ def clip_by_value(g, threshold):
         pass
 clip_by_norm = clip_by_value
 """, "graded", {"q2": "did not return within"}),
-    # each sandbox is forked from one template (lecture_utils.template): it must still be a sandbox of its own,
+    # each sandbox is forked from one template (lecture_utils.grading.template): it must still be a sandbox of its own,
     # property by property: no capability, no new namespace or mount, no descriptor of the template's
     # (a fork given the template's control socket would hold two)
     "escalate": ("""
@@ -454,7 +455,7 @@ def batch(tmp_path_factory, listener):
     def say(text):
         shown.write(text + "\n")
     try:
-        outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
+        outcomes = grading_batch.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
                                  jobs=2, force=True, say=say, progress_stream=shown)
     finally:
         print(shown.getvalue())
@@ -475,7 +476,7 @@ def test_the_batch_completes_with_every_submission(batch):
     expected = {f"attack_{n}" for n in ATTACKS} | {"attack_big_notebook", "honest_solution", "honest_blank",
                                                    "honest_wrong", "honest_other_solution", clean(ESCAPED_NAME)}
     assert set(batch["rows"]) == expected
-    assert all(row["sandbox"] == grading.SANDBOXED for sub in batch["rows"].values() for row in sub.values())
+    assert all(row["sandbox"] == grading_batch.SANDBOXED for sub in batch["rows"].values() for row in sub.values())
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS) + ["big_notebook"])
@@ -552,7 +553,7 @@ def test_no_process_is_left(batch):
     left = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if any(word in cmd for word in ("lecture_utils.inside", "lecture_utils.judge", "lecture_utils.template")):
+        if any(word in cmd for word in ("lecture_utils.grading.inside", "lecture_utils.grading.judge", "lecture_utils.grading.template")):
             if p.status() != psutil.STATUS_ZOMBIE and not _another_pytest_process_started(p, psutil):
                 left.append(cmd)
     assert not left, left
@@ -563,15 +564,15 @@ def test_grading_without_a_sandbox_needs_saying_so(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     sub = tmp_path / "blank.ipynb"
     sub.write_bytes((ROOT / "exercises" / f"{NAME}.ipynb").read_bytes())
-    with pytest.raises(grading.GradingError, match="bubblewrap .* is not installed: install bubblewrap .*apt-get"):
-        grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
+    with pytest.raises(grading_batch.GradingError, match="bubblewrap .* is not installed: install bubblewrap .*apt-get"):
+        grading_batch.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
                       say=lambda s: None)
     assert not (tmp_path / "g.csv").exists()
-    grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
+    grading_batch.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "build",
                   sandboxed=False, say=lambda s: None)
     with open(tmp_path / "g.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows and all(row["sandbox"] == grading.UNSANDBOXED for row in rows)
+    assert rows and all(row["sandbox"] == grading_batch.UNSANDBOXED for row in rows)
     assert [r["points"] for r in rows if r["question"] == "TOTAL"] == ["0"]
 
 
@@ -617,10 +618,10 @@ def test_the_templates_share_no_writable_memory_with_their_forks(tmp_path):
     from lecture_utils import data
 
     source = data.find_source()
-    templates = grading.Templates(str(tmp_path), True, str(source.path) if source else None)
+    templates = grading_batch.Templates(str(tmp_path), True, str(source.path) if source else None)
     try:
         box = [p for p in psutil.Process(templates.sandbox.process.pid).children(recursive=True)
-               if p.name().startswith("python") and "lecture_utils.template" in " ".join(p.cmdline())]
+               if p.name().startswith("python") and "lecture_utils.grading.template" in " ".join(p.cmdline())]
         assert len(box) == 1, box
         for process in (psutil.Process(templates.judge.process.pid), box[0]):
             shared = [line for line in Path(f"/proc/{process.pid}/maps").read_text().splitlines()

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from lecture_utils import exercises, grading
+from lecture_utils import exercises
+from lecture_utils.grading import batch
 
 pytest.importorskip("distributed", reason="make test installs the cluster extra (distributed, cryptography)")
-from lecture_utils import cluster  # noqa: E402
+from lecture_utils.grading import cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
@@ -119,11 +120,11 @@ def test_a_batch_on_the_cluster_equals_it_graded_here_even_with_a_worker_killed(
                                                                               tmp_path):
     build, subs = submissions
     here, there = tmp_path / "here.csv", tmp_path / "there.csv"
-    grading.grade([subs], here, solutions_dir=ROOT / "solutions", build_dir=build, jobs=2, say=lambda s: None)
+    batch.grade([subs], here, solutions_dir=ROOT / "solutions", build_dir=build, jobs=2, say=lambda s: None)
     said = []
     stream = _KillOnFirstResult(dask_cluster["workers"][0])
     started = time.monotonic()
-    outcomes = grading.grade([subs], there, solutions_dir=ROOT / "solutions", build_dir=build, say=said.append,
+    outcomes = batch.grade([subs], there, solutions_dir=ROOT / "solutions", build_dir=build, say=said.append,
                              cluster=dask_cluster["address"], certs=certs, progress_stream=stream)
     assert dask_cluster["workers"][0].poll() is not None, "the worker was not killed"
     assert len(stream.lines) == 6, stream.lines   # each submission once
@@ -138,8 +139,8 @@ def test_a_batch_on_the_cluster_equals_it_graded_here_even_with_a_worker_killed(
 
 def test_an_open_cluster_is_refused(certs, tmp_path):
     def grade(**kwargs):
-        with pytest.raises(grading.GradingError) as caught:
-            grading.grade([ROOT / "solutions"], tmp_path / "g.csv", solutions_dir=ROOT / "solutions",
+        with pytest.raises(batch.GradingError) as caught:
+            batch.grade([ROOT / "solutions"], tmp_path / "g.csv", solutions_dir=ROOT / "solutions",
                           build_dir=tmp_path, say=lambda s: None, **kwargs)
         return str(caught.value)
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from lecture_utils import exercises, grading, memory, sandbox
+from lecture_utils import exercises
+from lecture_utils.grading import batch as grading_batch, memory, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
@@ -130,7 +131,7 @@ def batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
     said = []
     try:
-        outcomes = grading.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
+        outcomes = grading_batch.grade([subs], out, solutions_dir=ROOT / "solutions", build_dir=build, timeout=200,
                                  jobs=JOBS, memory_budget=BUDGET, say=said.append)
     finally:
         stop.set()
@@ -188,12 +189,12 @@ def test_jobs_times_the_budget_must_fit_in_the_machine(tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "available", lambda: 10 * memory.GiB)
     sub = tmp_path / "blank.ipynb"
     sub.write_bytes((ROOT / "exercises" / f"{NAME}.ipynb").read_bytes())
-    with pytest.raises(grading.GradingError, match=r"--jobs 3 with a memory budget of 4 GiB per submission needs "
+    with pytest.raises(grading_batch.GradingError, match=r"--jobs 3 with a memory budget of 4 GiB per submission needs "
                                                    r"13.0 GiB .* has 10.0 GiB available: use --jobs 2 or fewer"):
-        grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "b",
+        grading_batch.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "b",
                       jobs=3, say=lambda s: None)
-    with pytest.raises(grading.GradingError, match="--memory-budget must be at least 1 GiB"):
-        grading.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "b",
+    with pytest.raises(grading_batch.GradingError, match="--memory-budget must be at least 1 GiB"):
+        grading_batch.grade([sub], tmp_path / "g.csv", solutions_dir=ROOT / "solutions", build_dir=tmp_path / "b",
                       memory_budget=2**20, say=lambda s: None)
     assert not (tmp_path / "g.csv").exists()
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lecture_utils import exercises, grading
+from lecture_utils import exercises
+from lecture_utils.grading import batch
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_gradient_clipping"
@@ -74,7 +75,7 @@ def _left_running(wait: float = 10.0):
     deadline = time.monotonic() + wait
     while True:
         left = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
-                if "lecture_utils.template" in " ".join(p.info["cmdline"] or [])
+                if "lecture_utils.grading.template" in " ".join(p.info["cmdline"] or [])
                 and p.status() != psutil.STATUS_ZOMBIE and _ours(p, psutil)]
         if not left or time.monotonic() > deadline:
             return left
@@ -147,8 +148,8 @@ def test_the_progress_bar_on_a_terminal_shows_the_count_the_rate_and_the_time_le
             return True
 
     screen = Terminal()
-    progress = grading._Progress(4, screen, done=1)   # one graded before (--resume)
-    progress.update(grading.Outcome(grading.Submission(Path("s.ipynb"), "s.ipynb"), "graded", [], 3.0, 4.0, 1.0))
+    progress = batch._Progress(4, screen, done=1)   # one graded before (--resume)
+    progress.update(batch.Outcome(batch.Submission(Path("s.ipynb"), "s.ipynb"), "graded", [], 3.0, 4.0, 1.0))
     progress.close()
     shown = screen.getvalue()
     assert "2/4" in shown and "submission/s" in shown and "<" in shown and "s.ipynb: 3/4" in shown, shown

@@ -1,4 +1,4 @@
-"""lecture_utils.checks: every correct answer passes, every wrong one fails
+"""lecture_utils.grading.checks: every correct answer passes, every wrong one fails
 with a message in the student's terms (and a broken function is a failing
 check, not an error)."""
 import time
@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from lecture_utils import checks
-from lecture_utils.checks import Args, Incorrect, NotAnswered
+from lecture_utils.grading import checks
+from lecture_utils.grading.checks import Args, Incorrect, NotAnswered
 
 
 def message(fn, *args, **kwargs):
@@ -308,7 +308,7 @@ points = 1
 
 @test_case(points=None, hidden=False)
 def test_max_slope(max_slope):
-    from lecture_utils.checks import expect_close
+    from lecture_utils.grading.checks import expect_close
     expect_close(max_slope, 0.25, "max_slope", mistakes={0.5: "0.5 is σ(0), not its slope"})
 '''
     test = ExceptionTestFile.from_string(source, path=str(tmp_path / "q1.py"))

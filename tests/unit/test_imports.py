@@ -68,3 +68,15 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
         assert "lecture_utils.a -> lecture_utils.b -> lecture_utils.a" in str(e)
     else:
         raise AssertionError("the cycle a -> b -> a went unnoticed")
+
+
+def test_the_course_never_imports_the_grading():
+    """lecture_utils.grading uses the course's helpers (the data, the exercises),
+    never the other way round: only the command line reaches into it."""
+    grading = PACKAGE / "grading"
+    assert (grading / "__init__.py").exists()
+    for path in PACKAGE.rglob("*.py"):
+        if grading in path.parents or path.name == "cli.py":
+            continue
+        reached = {m for m in _imports(path) if m.startswith("lecture_utils.grading")}
+        assert not reached, f"{_module(path)} imports {sorted(reached)}"

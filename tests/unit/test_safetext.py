@@ -1,7 +1,7 @@
 """What a submission wrote, made safe for the instructor's terminal and spreadsheet."""
 import pytest
 
-from lecture_utils.safetext import clean, csv_cell
+from lecture_utils.grading.safetext import clean, csv_cell
 
 
 @pytest.mark.parametrize("raw, shown", [

@@ -1,7 +1,7 @@
 """The sandbox a submission runs in (host side): bubblewrap and resource limits.
 
 :func:`command` gives the ``bwrap`` command line that runs
-``python -m lecture_utils.inside`` with
+``python -m lecture_utils.grading.inside`` with
 
 - new user, PID, network, IPC and UTS namespaces: no network (a loopback of
   its own), no other process visible, no capability, no new user namespace;
@@ -159,7 +159,7 @@ def _mounts(data_dir: str | None) -> list[tuple[str, str]]:
 def bound_under_tmp(data_dir: str | None = None) -> list[str]:
     """What the sandbox binds read-only under /tmp (a virtual environment or a
     checkout there): each fork of the sandbox template binds it again into its
-    own new /tmp (:mod:`lecture_utils.template`)."""
+    own new /tmp (:mod:`lecture_utils.grading.template`)."""
     return [target for _, target in _mounts(data_dir) if target.startswith("/tmp/")]
 
 
@@ -167,7 +167,7 @@ def command(argv: list[str], data_dir: str | None = None, lim: Limits = Limits()
             nested: bool = False, environ: dict | None = None) -> list[str]:
     """The ``bwrap`` command that runs ``argv`` in the sandbox (started with
     :func:`preexec` as ``preexec_fn``). ``nested``: for the sandbox template
-    (:mod:`lecture_utils.template`), which makes each submission's sandbox
+    (:mod:`lecture_utils.grading.template`), which makes each submission's sandbox
     inside this one, so it may make one user namespace a fork (each fork then
     forbids any more). ``environ``: where the variables of
     :data:`PASSED_ENV` come from (default: this process's)."""
@@ -243,7 +243,7 @@ def preexec(lim: Limits, data_dir: str | None = None) -> None:
 
     Its ``oom_score_adj`` is 1000 (a process may raise its own, and never lower
     it again without privileges): where memory runs out in its memory group
-    (:mod:`lecture_utils.memory`), the kernel kills the sandbox, not its judge."""
+    (:mod:`lecture_utils.grading.memory`), the kernel kills the sandbox, not its judge."""
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")

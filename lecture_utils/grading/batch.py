@@ -5,14 +5,14 @@ question.
 Who runs where:
 
 - this module (the batch) finds and identifies the submissions, builds the
-  autograders, has each graded (:mod:`lecture_utils.submission`: a judge and
-  a sandbox forked from the batch's templates, :mod:`lecture_utils.template`;
-  or on a Dask cluster, :mod:`lecture_utils.cluster`), keeps the journal
+  autograders, has each graded (:mod:`lecture_utils.grading.submission`: a judge and
+  a sandbox forked from the batch's templates, :mod:`lecture_utils.grading.template`;
+  or on a Dask cluster, :mod:`lecture_utils.grading.cluster`), keeps the journal
   that ``--resume`` reads, and writes the CSV;
 - the judge reads the tests, runs the notebook in the sandbox
-  (:mod:`lecture_utils.sandbox`, :mod:`lecture_utils.inside`) and decides the
+  (:mod:`lecture_utils.grading.sandbox`, :mod:`lecture_utils.grading.inside`) and decides the
   marks outside it, on the answers that crossed as data
-  (:mod:`lecture_utils.answers`).
+  (:mod:`lecture_utils.grading.wire`).
 
 One broken submission never stops the batch. Each of these yields rows that
 say what happened, and the others are graded:
@@ -23,7 +23,7 @@ say what happened, and the others are graded:
 - a cell that never finishes: killed at the time limit, ``timeout``;
 - a notebook that dies (``os._exit``, a crash, a resource limit): ``kernel died``;
 - a submission that goes over its memory budget (the notebook and its
-  judge together, in-memory files included: :mod:`lecture_utils.memory`),
+  judge together, in-memory files included: :mod:`lecture_utils.grading.memory`),
   stopped by the kernel: ``memory limit``;
 - a submission for another exercise: ``wrong exercise`` / ``unknown exercise``.
 
@@ -33,7 +33,7 @@ column of every row says so.
 
 Everything a submission wrote (its file name, its messages, what it printed
 when it died) reaches the CSV and the terminal through
-:mod:`lecture_utils.safetext`: no escape sequence, no formula, no endless line.
+:mod:`lecture_utils.grading.safetext`: no escape sequence, no formula, no endless line.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import data, exercises, memory, sandbox
+from .. import data, exercises
+from . import memory, sandbox
 from .safetext import LABEL_LIMIT, MESSAGE_LIMIT, clean, csv_cell
 
 COLUMNS = ("submission", "question", "points", "max", "status", "message", "sandbox")
@@ -186,7 +187,7 @@ def identify(sub: Submission, known: list[str], expected: str | None = None) -> 
 
 def _connect(address: str, certs, sandboxed: bool, say: Callable[[str], None]):
     """A Dask client of the cluster at ``address``, its workers each with the
-    grading plugin (:mod:`lecture_utils.cluster`); GradingError if none can grade."""
+    grading plugin (:mod:`lecture_utils.grading.cluster`); GradingError if none can grade."""
     from . import cluster as dask_cluster
 
     try:
@@ -379,13 +380,13 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
         resume: grade only what an interrupted batch writing ``out`` has not
             graded (its journal, ``out`` + ``.journal``; see :class:`_Journal`).
         cluster, certs, insecure_cluster: grade on this Dask cluster
-            (:mod:`lecture_utils.cluster`; ``tls://`` with the folder of
+            (:mod:`lecture_utils.grading.cluster`; ``tls://`` with the folder of
             certificates ``certs``), not here; ``jobs`` is then the cluster's.
         sandboxed: run each submission in the bubblewrap sandbox (``False``:
             with your permissions, and every row of ``out`` says so).
         memory_budget: bytes per submission, its notebook and its judge
             together (a memory cgroup where one can be made: see
-            :mod:`lecture_utils.memory`); ``jobs`` times this must fit in the
+            :mod:`lecture_utils.grading.memory`); ``jobs`` times this must fit in the
             memory the machine has available.
 
     Returns:

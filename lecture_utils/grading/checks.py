@@ -20,7 +20,7 @@ How to write a test with them (one function per test cell; import inside it,
 because otter keeps only the function)::
 
     def test_max_slope(max_slope):
-        from lecture_utils.checks import expect_close
+        from lecture_utils.grading.checks import expect_close
         hint = "σ′(z) = σ(z)(1 − σ(z)) is largest where σ(z) = 1/2"
         expect_close(max_slope, 0.25, "max_slope", hint)
 

@@ -1,4 +1,4 @@
-"""The wire format between the sandbox and the judge (lecture_utils.answers):
+"""The wire format between the sandbox and the judge (lecture_utils.grading.wire):
 what crosses comes back equal, and whatever arrives malformed or oversized is
 an Unreadable answer that says why, never an error of the judge."""
 import base64
@@ -10,13 +10,13 @@ import struct
 import numpy as np
 import pytest
 
-from lecture_utils import answers, inside, judge
+from lecture_utils.grading import wire, inside, judge
 
 
 def cross(value, scratch=None):
-    encoder = answers.Encoder(scratch=str(scratch) if scratch else None)
+    encoder = wire.Encoder(scratch=str(scratch) if scratch else None)
     node = json.loads(json.dumps(encoder.encode(value)))
-    return answers.Decoder().decode(node)
+    return wire.Decoder().decode(node)
 
 
 @pytest.mark.parametrize("value", [None, Ellipsis, True, False, 0, -7, 10**40, 0.25, "σ′(z)", "",
@@ -40,12 +40,12 @@ def test_numpy_values_keep_dtype_and_shape(value):
 
 def test_the_same_object_twice_is_one_object():
     model_like = [1, 2]
-    encoder = answers.Encoder()
+    encoder = wire.Encoder()
     fn = lambda x: x  # noqa: E731
     nodes = json.loads(json.dumps([encoder.encode(fn), encoder.encode(fn), encoder.encode(model_like)]))
-    decoder = answers.Decoder()
+    decoder = wire.Decoder()
     a, b, _ = (decoder.decode(n) for n in nodes)
-    assert a is b and isinstance(a, answers.RemoteFunction) and a.__name__ == "<lambda>"
+    assert a is b and isinstance(a, wire.RemoteFunction) and a.__name__ == "<lambda>"
 
 
 def test_other_objects_keep_their_type_name_only():
@@ -54,19 +54,19 @@ def test_other_objects_keep_their_type_name_only():
             return "Foo()"
 
     got = cross(Foo())
-    assert type(got).__name__ == "Foo" and repr(got) == "Foo()" and not isinstance(got, answers.Unreadable)
+    assert type(got).__name__ == "Foo" and repr(got) == "Foo()" and not isinstance(got, wire.Unreadable)
     assert type(cross(np.array(["a", "b"]))).__name__ == "ndarray"    # text arrays: not numbers
     assert type(cross({1: "a"})).__name__ == "dict"                   # keys that are not text
 
 
 def test_oversized_values_are_unreadable_with_the_reason():
-    got = cross(np.zeros(answers.MAX_ARRAY_BYTES // 8 + 1))
-    assert isinstance(got, answers.Unreadable) and "the limit is" in got.why
-    assert isinstance(cross("x" * (answers.MAX_TEXT + 1)), answers.Unreadable)
+    got = cross(np.zeros(wire.MAX_ARRAY_BYTES // 8 + 1))
+    assert isinstance(got, wire.Unreadable) and "the limit is" in got.why
+    assert isinstance(cross("x" * (wire.MAX_TEXT + 1)), wire.Unreadable)
     nested = []
-    for _ in range(answers.MAX_DEPTH + 5):
+    for _ in range(wire.MAX_DEPTH + 5):
         nested = [nested]
-    assert isinstance(cross(nested), answers.Unreadable)
+    assert isinstance(cross(nested), wire.Unreadable)
 
 
 @pytest.mark.parametrize("node", [
@@ -80,32 +80,32 @@ def test_oversized_values_are_unreadable_with_the_reason():
     {"t": "model", "ref": "o1", "archive": base64.b64encode(b"PK not a zip").decode()},
 ])
 def test_malformed_answers_are_unreadable_never_an_error(node):
-    got = answers.Decoder().decode(node)
-    assert isinstance(got, answers.Unreadable) and got.why
+    got = wire.Decoder().decode(node)
+    assert isinstance(got, wire.Unreadable) and got.why
 
 
 def test_messages_over_the_limit_or_not_json_are_refused():
-    with pytest.raises(answers.ProtocolError, match="the limit is"):
-        answers.read_message(io.BytesIO(struct.pack(">I", answers.MAX_MESSAGE + 1)))
-    with pytest.raises(answers.ProtocolError, match="not JSON"):
-        answers.read_message(io.BytesIO(struct.pack(">I", 3) + b"{{{"))
-    with pytest.raises(answers.ProtocolError, match="without a kind"):
-        answers.read_message(io.BytesIO(struct.pack(">I", 2) + b"{}"))
+    with pytest.raises(wire.ProtocolError, match="the limit is"):
+        wire.read_message(io.BytesIO(struct.pack(">I", wire.MAX_MESSAGE + 1)))
+    with pytest.raises(wire.ProtocolError, match="not JSON"):
+        wire.read_message(io.BytesIO(struct.pack(">I", 3) + b"{{{"))
+    with pytest.raises(wire.ProtocolError, match="without a kind"):
+        wire.read_message(io.BytesIO(struct.pack(">I", 2) + b"{}"))
     with pytest.raises(EOFError):
-        answers.read_message(io.BytesIO(struct.pack(">I", 10) + b"abc"))
+        wire.read_message(io.BytesIO(struct.pack(">I", 10) + b"abc"))
     stream = io.BytesIO()
-    answers.write_message(stream, {"kind": "answers", "answers": {"x": {"t": "int", "v": "1"}}})
+    wire.write_message(stream, {"kind": "answers", "answers": {"x": {"t": "int", "v": "1"}}})
     stream.seek(0)
-    assert answers.read_message(stream)["answers"] == {"x": {"t": "int", "v": "1"}}
+    assert wire.read_message(stream)["answers"] == {"x": {"t": "int", "v": "1"}}
 
 
 def test_exceptions_cross_by_name_and_never_as_a_base_exception():
-    assert type(answers.raised("ValueError", "bad")) is ValueError
-    assert isinstance(answers.raised("RecursionError", "deep"), RecursionError)
-    mine = answers.raised("MyError", "oops")
+    assert type(wire.raised("ValueError", "bad")) is ValueError
+    assert isinstance(wire.raised("RecursionError", "deep"), RecursionError)
+    mine = wire.raised("MyError", "oops")
     assert type(mine).__name__ == "MyError" and isinstance(mine, Exception) and str(mine) == "oops"
     for name in ("SystemExit", "KeyboardInterrupt", "GeneratorExit", "Incorrect"):
-        assert isinstance(answers.raised(name, ""), Exception)
+        assert isinstance(wire.raised(name, ""), Exception)
 
 
 def test_functions_are_called_back_on_data_and_changes_in_place_come_back():
@@ -113,17 +113,17 @@ def test_functions_are_called_back_on_data_and_changes_in_place_come_back():
         g *= 2
         return g.sum()
 
-    encoder, inside_decoder = answers.Encoder(), answers.Decoder()
+    encoder, inside_decoder = wire.Encoder(), wire.Decoder()
 
     def call(fn, args, kwargs):
         request = json.loads(json.dumps(judge.call_request(fn, args, kwargs)))
         reply = json.loads(json.dumps(inside.answer_call(encoder, inside_decoder, request)))
         return judge.take_reply(fn, args, reply)
 
-    fn = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(double_in_place))))
+    fn = wire.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(double_in_place))))
     g, grads = np.array([1.0, 2.0]), [np.array([3.0])]
     assert fn(g) == 6.0 and g.tolist() == [2.0, 4.0]            # the change the call made, made here
-    fn2 = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(
+    fn2 = wire.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(
         lambda gs: [x.__imul__(0) for x in gs]))))
     fn2(grads)
     assert grads[0].tolist() == [0.0]                            # in a list of arrays too
@@ -131,7 +131,7 @@ def test_functions_are_called_back_on_data_and_changes_in_place_come_back():
     def raises(x):
         raise KeyError("nope")
 
-    fn3 = answers.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(raises))))
+    fn3 = wire.Decoder(call=call).decode(json.loads(json.dumps(encoder.encode(raises))))
     with pytest.raises(KeyError, match="nope"):
         fn3(1)
 
@@ -148,9 +148,9 @@ def test_keras_objects_and_models_are_rebuilt_from_keras_classes(tmp_path):
     model_b = keras.Sequential([keras.Input((4,)), model_a.layers[0], keras.layers.Dense(1, activation="sigmoid")])
     model_b.layers[0].trainable = False
     model_b.compile(loss=keras.losses.binary_crossentropy, optimizer=keras.optimizers.SGD(learning_rate=0.03))
-    encoder = answers.Encoder(scratch=str(tmp_path))
+    encoder = wire.Encoder(scratch=str(tmp_path))
     nodes = json.loads(json.dumps([encoder.encode(model_a), encoder.encode(model_b), encoder.encode(model_a)]))
-    decoder = answers.Decoder()
+    decoder = wire.Decoder()
     a, b, a_again = (decoder.decode(n) for n in nodes)
     assert a is a_again and isinstance(b, keras.Model)
     assert {id(v) for v in a.weights} & {id(v) for v in b.weights}     # the shared layer stays shared
@@ -170,7 +170,7 @@ def test_a_model_with_a_class_of_the_notebook_is_not_rebuilt(tmp_path):
 
     model = keras.Sequential([keras.Input((2,)), Sneaky()])
     got = cross(model, tmp_path)
-    assert isinstance(got, answers.Unreadable) and "Sneaky" in got.why
+    assert isinstance(got, wire.Unreadable) and "Sneaky" in got.why
 
 
 # --------------------------------------------------------------------------
@@ -228,18 +228,18 @@ def _deepen(config):
     activation = {"module": "keras.layers", "class_name": "Activation", "registered_name": None,
                   "config": {"activation": "linear", "trainable": True, "dtype": "float32"}}
     _layers(config)[1:] = [dict(activation, config=dict(activation["config"], name=f"a{i}"))
-                           for i in range(answers.MAX_LAYERS + 1)]  # and its input layer
+                           for i in range(wire.MAX_LAYERS + 1)]  # and its input layer
 
 
 def _pad(config):
-    config["config"]["name"] = "x" * (answers.MAX_CONFIG_BYTES + 1)
+    config["config"]["name"] = "x" * (wire.MAX_CONFIG_BYTES + 1)
 
 
 @pytest.mark.parametrize("edit, says", [
     (_widen, "a model of 79,000,000,005 parameters (the limit is 20,000,000)"),
     (_repeat, "a model of 7,840,000,000 values from one layer for one example (the limit is 1,048,576)"),
-    (_deepen, f"a model of {answers.MAX_LAYERS + 2:,} layers (the limit is {answers.MAX_LAYERS:,})"),
-    (_pad, f"a model whose configuration is {answers.MAX_CONFIG_BYTES + 1 + 0:,}"),
+    (_deepen, f"a model of {wire.MAX_LAYERS + 2:,} layers (the limit is {wire.MAX_LAYERS:,})"),
+    (_pad, f"a model whose configuration is {wire.MAX_CONFIG_BYTES + 1 + 0:,}"),
 ], ids=["parameters", "layer output", "layers", "config size"])
 def test_a_model_that_would_cost_too_much_is_refused_before_it_is_built(tmp_path, edit, says):
     import resource
@@ -250,9 +250,9 @@ def test_a_model_that_would_cost_too_much_is_refused_before_it_is_built(tmp_path
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(7), keras.layers.Dense(5)])
     node = json.loads(json.dumps(_archive(tmp_path, model, edit)))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    got = answers.Decoder().decode(node)
+    got = wire.Decoder().decode(node)
     grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
-    assert isinstance(got, answers.Unreadable), got
+    assert isinstance(got, wire.Unreadable), got
     assert (says if edit is not _pad else "a model whose configuration is") in got.why, got.why
     assert "the grader does not rebuild it" in got.why
     assert grew < 2**28, f"refusing it took {grew / 2**20:.0f} MB"       # the model itself would take GBs
@@ -270,8 +270,8 @@ def test_a_weights_file_that_declares_more_than_the_model_holds_is_refused(tmp_p
     with h5py.File(buffer, "w") as h5:
         h5.create_dataset("layers/dense/vars/0", shape=(10**10,), dtype="f4", chunks=(2**20,), compression="gzip")
     assert len(buffer.getvalue()) < 2**20
-    got = answers.Decoder().decode(json.loads(json.dumps(_archive(tmp_path, model, weights=buffer.getvalue()))))
-    assert isinstance(got, answers.Unreadable) and "weights file declares more than" in got.why, got
+    got = wire.Decoder().decode(json.loads(json.dumps(_archive(tmp_path, model, weights=buffer.getvalue()))))
+    assert isinstance(got, wire.Unreadable) and "weights file declares more than" in got.why, got
 
 
 def test_an_honest_model_is_measured_and_rebuilt(tmp_path):
@@ -279,7 +279,7 @@ def test_an_honest_model_is_measured_and_rebuilt(tmp_path):
 
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(100, activation="selu"),
                               keras.layers.BatchNormalization(), keras.layers.Dense(10, activation="softmax")])
-    decoder = answers.Decoder()
+    decoder = wire.Decoder()
     got = decoder.decode(json.loads(json.dumps(_archive(tmp_path, model))))
     assert isinstance(got, keras.Model) and got.count_params() == model.count_params()
     assert decoder.sizes["model_params"] == model.count_params() and decoder.sizes["layer_output"] == 784
@@ -287,14 +287,14 @@ def test_an_honest_model_is_measured_and_rebuilt(tmp_path):
 
 
 def test_a_message_of_too_many_lists_and_dicts_is_refused_before_it_is_parsed():
-    data = json.dumps({"kind": "answers", "answers": {"x": {"t": "list", "v": [{"t": "none"}] * answers.MAX_NODES}}})
-    with pytest.raises(answers.ProtocolError, match="lists and dicts or more .the limit is 200000"):
-        answers.parse_message(data.encode())
+    data = json.dumps({"kind": "answers", "answers": {"x": {"t": "list", "v": [{"t": "none"}] * wire.MAX_NODES}}})
+    with pytest.raises(wire.ProtocolError, match="lists and dicts or more .the limit is 200000"):
+        wire.parse_message(data.encode())
     few = json.dumps({"kind": "answers", "answers": {"x": {"t": "list", "v": [{"t": "none"}] * 1000}}})
-    assert answers.parse_message(few.encode())["kind"] == "answers"
+    assert wire.parse_message(few.encode())["kind"] == "answers"
 
 
 def test_an_answer_of_too_many_values_is_refused():
-    node = {"t": "list", "v": [{"t": "list", "v": [{"t": "none"}] * 1000}] * (answers.MAX_NODES // 1000 + 1)}
-    got = answers.Decoder().decode(node)
-    assert isinstance(got, answers.Unreadable) and f"more than {answers.MAX_NODES} values" in got.why, got
+    node = {"t": "list", "v": [{"t": "list", "v": [{"t": "none"}] * 1000}] * (wire.MAX_NODES // 1000 + 1)}
+    got = wire.Decoder().decode(node)
+    assert isinstance(got, wire.Unreadable) and f"more than {wire.MAX_NODES} values" in got.why, got

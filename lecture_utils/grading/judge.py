@@ -1,20 +1,20 @@
 """The judge: decides the marks of one submission, OUTSIDE the sandbox.
 
 A fresh process per submission, forked from the batch's judge template
-(:mod:`lecture_utils.template`: NumPy, Keras and otter already imported) and
-put in the submission's memory group by :mod:`lecture_utils.grading`. It
+(:mod:`lecture_utils.grading.template`: NumPy, Keras and otter already imported) and
+put in the submission's memory group by :mod:`lecture_utils.grading.batch`. It
 
 1. reads the exercise's tests from the autograder zip into a private folder
    (the sandbox never sees them, nor any expected value);
 2. sends the submission's sandbox (forked from the sandbox template, waiting,
-   running :mod:`lecture_utils.inside`) the notebook and the names of the
+   running :mod:`lecture_utils.grading.inside`) the notebook and the names of the
    variables the tests take;
-3. receives their values as data (:mod:`lecture_utils.answers`), rebuilds
+3. receives their values as data (:mod:`lecture_utils.grading.wire`), rebuilds
    them (models with Keras's ``safe_mode``), replaces the exercise's set-up
    data (``X_batch``, ``y_train``, ...) by its own, computed from the solution
    notebook's set-up cells (once for the batch, by a judge with
    ``"prepare"``, when they are arrays), and runs otter's test files on them
-   here, with this process's own ``lecture_utils.checks`` and NumPy;
+   here, with this process's own ``lecture_utils.grading.checks`` and NumPy;
    the submission's functions are called through the channel, on data;
 4. sends the result (one JSON object) to the batch on a socket the sandbox
    cannot reach.
@@ -40,7 +40,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import answers, exercises, sandbox
+from .. import exercises
+from . import wire, sandbox
 from .inside import CALL_TIME_LIMIT, is_otter_cell
 
 CALL_GRACE = 5.0        # seconds past the sandbox's own call limit before the judge gives up on it
@@ -61,7 +62,7 @@ class Channel:
 
     def send(self, message: dict) -> None:
         try:
-            answers.write_message(self.process.stdin, message)
+            wire.write_message(self.process.stdin, message)
         except (BrokenPipeError, OSError, ValueError):
             self._die("the submission's sandbox is no longer running")
 
@@ -71,10 +72,10 @@ class Channel:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if len(self.buffer) >= 4:
-                length = answers.frame_length(self.buffer[:4])
+                length = wire.frame_length(self.buffer[:4])
                 if len(self.buffer) >= 4 + length:
                     data, self.buffer = self.buffer[4:4 + length], self.buffer[4 + length:]
-                    return answers.parse_message(data)
+                    return wire.parse_message(data)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TimeoutError
@@ -90,14 +91,14 @@ class Channel:
         self.dead = why
         raise RuntimeError(why)
 
-    def call(self, fn: answers.RemoteFunction, args: tuple, kwargs: dict):
+    def call(self, fn: wire.RemoteFunction, args: tuple, kwargs: dict):
         """Run the submission's ``fn`` in the sandbox on ``args``."""
         if self.dead:
             raise RuntimeError(self.dead)
         while self.pending:  # the reply to a call the checks stopped waiting for
             try:
                 self.receive(timeout=CALL_TIME_LIMIT + CALL_GRACE)
-            except (EOFError, TimeoutError, answers.ProtocolError):
+            except (EOFError, TimeoutError, wire.ProtocolError):
                 self.stop()
                 self._die("the submission stopped answering (a call that never returned)")
             self.pending -= 1
@@ -112,7 +113,7 @@ class Channel:
             self.stop()
             self._die(f"the submission's sandbox ended while running {fn.__name__} "
                       "(os._exit, a crash, or a resource limit)")
-        except answers.ProtocolError as exc:
+        except wire.ProtocolError as exc:
             self.stop()
             self._die(f"the submission sent something that is not an answer ({exc})")
         self.pending -= 1
@@ -125,14 +126,14 @@ class Channel:
             pass
 
 
-def call_request(fn: answers.RemoteFunction, args: tuple, kwargs: dict) -> dict:
+def call_request(fn: wire.RemoteFunction, args: tuple, kwargs: dict) -> dict:
     """The message that asks the sandbox to run ``fn(*args, **kwargs)``."""
-    encoder = answers.Encoder()
+    encoder = wire.Encoder()
     return {"kind": "call", "ref": fn._ref, "args": [encoder.encode(a) for a in args],
             "kwargs": {str(k): encoder.encode(v) for k, v in kwargs.items()}}
 
 
-def take_reply(fn: answers.RemoteFunction, args: tuple, reply: dict):
+def take_reply(fn: wire.RemoteFunction, args: tuple, reply: dict):
     """What the call returns here (or raises), from the sandbox's reply; a
     change the call made to an array argument is made to it here too."""
     kind = reply.get("kind")
@@ -142,7 +143,7 @@ def take_reply(fn: answers.RemoteFunction, args: tuple, reply: dict):
         _copy_back(list(args), decoder.decode({"t": "list", "v": returned}))
         return decoder.decode(reply.get("value"))
     if kind == "raised":
-        raise answers.raised(str(reply.get("type", "Exception")), str(reply.get("message", "")))
+        raise wire.raised(str(reply.get("type", "Exception")), str(reply.get("message", "")))
     if kind == "timeout":
         raise TimeoutError(f"{fn.__name__} did not return within {CALL_TIME_LIMIT:g} s")
     raise RuntimeError(f"the submission answered a call with {str(kind)[:40]!r}")
@@ -216,7 +217,7 @@ def run_tests(tests: list, env: dict) -> list[dict]:
             message = "" if r.passed else clean_message(r.message)
             if not r.passed:
                 unreadable = [p for p in r.test_case.body._get_func_params()
-                              if isinstance(env.get(p), answers.Unreadable)]
+                              if isinstance(env.get(p), wire.Unreadable)]
                 if unreadable:
                     message = "Incorrect: " + "; ".join(
                         f"the grader could not read {p}: {env[p].why}" for p in unreadable)
@@ -275,7 +276,7 @@ def load_setup(path: Path, names: list[str]) -> dict:
 
 class ForkedSandbox:
     """One submission's sandbox, forked from the sandbox template
-    (:mod:`lecture_utils.template`), as the judge holds it: the channel (a
+    (:mod:`lecture_utils.grading.template`), as the judge holds it: the channel (a
     socket), its stderr (a pipe), a pidfd to stop it, and the socket on which
     its parent says how it ended. Used as :class:`subprocess.Popen` would be."""
 
@@ -342,11 +343,11 @@ def judge(notebook_text: str, exercise: str, autograder_zip: Path, process: Fork
             return {"status": "kernel died",
                     "message": f"the notebook stopped before it finished ({why}: os._exit, a crash, "
                                "or a resource limit)" + (": " + " / ".join(t[:200] for t in tail) if tail else "")}
-        except answers.ProtocolError as exc:
+        except wire.ProtocolError as exc:
             return {"status": "error", "message": f"the submission sent something that is not its answers ({exc})"}
         if message.get("kind") != "answers" or not isinstance(message.get("answers"), dict):
             return {"status": "error", "message": "the submission sent something that is not its answers"}
-        decoder = answers.Decoder(call=channel.call)
+        decoder = wire.Decoder(call=channel.call)
         env = {}
         for name in names:
             if name in message["answers"]:
@@ -378,7 +379,7 @@ def _exit_reason(code: int | None) -> str:
 
 def judge_limits(lim: sandbox.Limits) -> None:
     """The judge's own limits: whatever slips past the checks on answers
-    (:mod:`lecture_utils.answers`) kills this judge, not the machine. Its
+    (:mod:`lecture_utils.grading.wire`) kills this judge, not the machine. Its
     address space and CPU time (its sandbox then sets its own, lower); its
     memory group, made by the batch, bounds the two together."""
     import resource
@@ -412,7 +413,7 @@ def recv_blob(sock: socket.socket, timeout: float | None = None) -> bytes:
 
 
 def forked_judge(request: dict, fds: list[int]) -> None:
-    """A fork of the judge template (:mod:`lecture_utils.template`): ``fds``
+    """A fork of the judge template (:mod:`lecture_utils.grading.template`): ``fds``
     are [hello, log] and, to grade, [channel, the sandbox's stderr, its pidfd,
     its status socket]. After ``go`` it takes its TMPDIR, its limits, then the
     notebook (or, with ``"prepare"``, nothing) on the hello socket, and sends

@@ -6,17 +6,17 @@ submission's own cells cost well under one. So a batch starts two templates
 and forks each submission's processes from them, already imported:
 
 - the **judge template** runs here, with the batch's permissions: each fork
-  is one submission's judge (:mod:`lecture_utils.judge`), which never runs
+  is one submission's judge (:mod:`lecture_utils.grading.judge`), which never runs
   the student's code;
 - the **sandbox template** runs in a bubblewrap sandbox
-  (:func:`lecture_utils.sandbox.command`: the read-only system, no network,
+  (:func:`lecture_utils.grading.sandbox.command`: the read-only system, no network,
   no capability, a clean environment, the resource limits). Each fork makes
   the submission's sandbox *inside* it, fresh (:func:`isolate`): new user,
   mount, PID, network, IPC and UTS namespaces; its own empty scratch folder,
   ``/tmp`` and ``/dev/shm`` (new in-memory file systems of their sizes) and
   its own ``/proc``; the template's file descriptors closed; every
   capability dropped and no new user namespace allowed; then
-  :mod:`lecture_utils.inside` runs the notebook there.
+  :mod:`lecture_utils.grading.inside` runs the notebook there.
 
 What the forks share is what the template holds, and it holds only imported
 libraries: it never reads a notebook, a test or an answer, and no
@@ -53,10 +53,10 @@ MAX_FDS = 8
 # What a fork would otherwise import first thing (the judge: otter's test
 # files, NumPy, Keras for a model answer; the sandbox: what the exercises import).
 PRELOAD = {
-    "judge": ("numpy", "keras", "otter.test_files", "otter.nbmeta_config", "lecture_utils.judge",
-              "lecture_utils.checks", "lecture_utils.answers", "nbformat"),
-    "sandbox": ("numpy", "keras", "IPython.core.interactiveshell", "lecture_utils.inside",
-                "lecture_utils.answers", "lecture_utils.data", "lecture_utils.profile",
+    "judge": ("numpy", "keras", "otter.test_files", "otter.nbmeta_config", "lecture_utils.grading.judge",
+              "lecture_utils.grading.checks", "lecture_utils.grading.wire", "nbformat"),
+    "sandbox": ("numpy", "keras", "IPython.core.interactiveshell", "lecture_utils.grading.inside",
+                "lecture_utils.grading.wire", "lecture_utils.data", "lecture_utils.profile",
                 "lecture_utils.diagnostics", "lecture_utils.grads", "matplotlib.pyplot", "h5py"),
 }
 
@@ -148,7 +148,7 @@ def make_root(sizes: dict, keep: list[str]) -> None:
     """In the sandbox's first process (PID 1, capabilities of its own user
     namespace): its own in-memory file systems and /proc, then no capability.
     ``keep``: the read-only folders under /tmp (Python, this package) to keep
-    (:func:`lecture_utils.sandbox.bound_under_tmp`)."""
+    (:func:`lecture_utils.grading.sandbox.bound_under_tmp`)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     # The new /tmp is made on /dev/shm first: what bubblewrap bound read-only under /tmp (a
@@ -188,7 +188,7 @@ def _reap_until(pid: int) -> int:
 def sandbox_child(request: dict, fds: list[int]) -> None:
     """A fork of the sandbox template: ``fds`` are [hello, channel, stderr].
     Says hello, waits for ``go``, makes the sandbox and runs the notebook's
-    conversation in it (:func:`lecture_utils.inside.main`); reports how the
+    conversation in it (:func:`lecture_utils.grading.inside.main`); reports how the
     sandbox ended on the hello socket."""
     hello_fd, channel_fd, stderr_fd = fds[:3]
     os.dup2(stderr_fd, 2)
@@ -231,7 +231,7 @@ def sandbox_child(request: dict, fds: list[int]) -> None:
 
 def _run_inside(channel_fd: int, argv: list[str]) -> None:
     """The channel on standard input and output, then the notebook's conversation
-    (:func:`lecture_utils.inside.main`); never returns."""
+    (:func:`lecture_utils.grading.inside.main`); never returns."""
     os.dup2(channel_fd, 0)
     os.dup2(channel_fd, 1)
     os.close(channel_fd)
@@ -269,7 +269,7 @@ def serve(kind: str, control_fd: int) -> int:
     for name in PRELOAD[kind]:
         importlib.import_module(name)
     if kind == "sandbox":   # the data too, read and verified once (public, read-only arrays: each fork has a copy)
-        from . import data
+        from .. import data
 
         try:
             data.warm()
@@ -352,7 +352,7 @@ def _peer_pid(sock: socket.socket, timeout: float) -> int:
 
 
 class Template:
-    """A template process (``python -m lecture_utils.template KIND``), started
+    """A template process (``python -m lecture_utils.grading.template KIND``), started
     with ``command`` (bubblewrap's, for the sandbox's) and asked for forks.
     Start it from the thread that will outlive it: bubblewrap's
     ``--die-with-parent`` follows the thread that started it."""
@@ -419,5 +419,5 @@ class Template:
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in PRELOAD or sys.argv[2] != "--control":
-        sys.exit("usage: python -m lecture_utils.template judge|sandbox --control FD (started by `lecture-utils grade`)")
+        sys.exit("usage: python -m lecture_utils.grading.template judge|sandbox --control FD (started by `lecture-utils grade`)")
     sys.exit(serve(sys.argv[1], int(sys.argv[3])))

@@ -5,13 +5,13 @@
 by hand, by ``dask-jobqueue`` on SLURM/PBS, by ``dask-kubernetes``, or over
 SSH with ``dask ssh``). Who does what:
 
-- the **batch** (here, :func:`lecture_utils.grading.grade`) identifies the
+- the **batch** (here, :func:`lecture_utils.grading.batch.grade`) identifies the
   submissions, builds the autograders, sends one task per submission (its
   notebook, the autograder zip and the solution notebook travel with it),
   keeps the journal and writes the CSV: only here;
 - each **worker** grades in its own local sandbox, exactly as a local batch
   does (:class:`GradingPlugin` starts the two templates of
-  :mod:`lecture_utils.template` when the worker joins; the worker needs this
+  :mod:`lecture_utils.grading.template` when the worker joins; the worker needs this
   package, bubblewrap and the data). A worker whose sandbox cannot start
   refuses: the plugin closes it and the batch prints why.
 
@@ -168,7 +168,8 @@ class GradingPlugin(WorkerPlugin):
         self.__init__(state["sandboxed"])
 
     def setup(self, worker=None):
-        from . import data, sandbox, submission
+        from .. import data
+        from . import sandbox, submission
 
         try:
             if self.sandboxed:

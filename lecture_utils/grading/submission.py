@@ -1,8 +1,8 @@
 """One submission, graded here: its sandbox and its judge forked from the
-batch's two templates (:mod:`lecture_utils.template`), in its memory group,
+batch's two templates (:mod:`lecture_utils.grading.template`), in its memory group,
 under its time limit; its CSV rows. Used by the batch
-(:mod:`lecture_utils.grading`) and by each worker of a grading cluster
-(:mod:`lecture_utils.cluster`)."""
+(:mod:`lecture_utils.grading.batch`) and by each worker of a grading cluster
+(:mod:`lecture_utils.grading.cluster`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import exercises, memory, sandbox, template
+from .. import exercises
+from . import memory, sandbox, template
 
 TOTAL = "TOTAL"
 
@@ -60,7 +61,7 @@ _RUNNING_LOCK = threading.Lock()
 
 
 class Templates:
-    """The batch's two templates (:mod:`lecture_utils.template`): the judges'
+    """The batch's two templates (:mod:`lecture_utils.grading.template`): the judges'
     (here) and the sandboxes' (in bubblewrap, or with ``sandboxed=False`` a
     plain process), started side by side. Stop them with :meth:`stop`."""
 
@@ -69,7 +70,7 @@ class Templates:
         self.folder, self.sandboxed, self.limits = folder, sandboxed, limits
         self.keep = sandbox.bound_under_tmp(data_dir)
         env = _judge_env(folder)
-        argv = [sys.executable, "-m", "lecture_utils.template"]
+        argv = [sys.executable, "-m", "lecture_utils.grading.template"]
         started: dict = {}
         # started here, in the batch's own thread (bubblewrap's --die-with-parent follows the thread)
         if sandboxed:

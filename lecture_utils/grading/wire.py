@@ -1,7 +1,7 @@
 """The wire format between the sandbox and the judge: answers as data, never code.
 
-The sandbox (:mod:`lecture_utils.inside`) runs the student's notebook and
-*encodes* the values the tests ask for; the judge (:mod:`lecture_utils.judge`),
+The sandbox (:mod:`lecture_utils.grading.inside`) runs the student's notebook and
+*encodes* the values the tests ask for; the judge (:mod:`lecture_utils.grading.judge`),
 a separate process, *decodes* them and runs the tests on them. What can cross:
 
 - ``None``, ``...``, booleans, integers, floats (NaN and infinities too), text;

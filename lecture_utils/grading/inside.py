@@ -1,11 +1,11 @@
 """Runs INSIDE the sandbox: the student's notebook, then its answers as data.
 
-Run by a fork of the sandbox template (:mod:`lecture_utils.template`), in
+Run by a fork of the sandbox template (:mod:`lecture_utils.grading.template`), in
 the submission's own sandbox made inside bubblewrap's (see
-:mod:`lecture_utils.sandbox`), with the channel to its judge
-(:mod:`lecture_utils.judge`) on its standard input and output. Everything here is as untrusted as the student's code it runs: it
+:mod:`lecture_utils.grading.sandbox`), with the channel to its judge
+(:mod:`lecture_utils.grading.judge`) on its standard input and output. Everything here is as untrusted as the student's code it runs: it
 never sees a test, an expected value or a point, and what it sends back is
-only data (:mod:`lecture_utils.answers`), checked by the judge.
+only data (:mod:`lecture_utils.grading.wire`), checked by the judge.
 
 The conversation:
 
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import resource
 
-    from . import answers
+    from . import wire
 
-    parser = argparse.ArgumentParser(prog="python -m lecture_utils.inside")
+    parser = argparse.ArgumentParser(prog="python -m lecture_utils.grading.inside")
     parser.add_argument("--max-tasks", type=int, default=None)
     args = parser.parse_args(argv)
     if args.max_tasks:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdin = open(os.devnull)
     sys.stdout = open(os.devnull, "w")
 
-    request = answers.read_message(channel_in)
+    request = wire.read_message(channel_in)
     if request.get("kind") != "run":
         return 2
     filename = os.path.basename(str(request.get("filename") or "submission.ipynb"))
@@ -113,20 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     shell.user_ns["__name__"] = "__main__"
     started = time.monotonic()
     errors = run_cells(cells, shell)
-    encoder = answers.Encoder(scratch=os.getcwd())
+    encoder = wire.Encoder(scratch=os.getcwd())
     values = {name: encoder.encode(shell.user_ns[name]) for name in names if name in shell.user_ns}
-    answers.write_message(channel_out, {"kind": "answers", "answers": values, "cell_errors": errors,
+    wire.write_message(channel_out, {"kind": "answers", "answers": values, "cell_errors": errors,
                                         "seconds": time.monotonic() - started})
 
-    decoder = answers.Decoder()
+    decoder = wire.Decoder()
     while True:
         try:
-            request = answers.read_message(channel_in)
+            request = wire.read_message(channel_in)
         except EOFError:
             return 0
         if request.get("kind") != "call":
             return 0
-        answers.write_message(channel_out, answer_call(encoder, decoder, request))
+        wire.write_message(channel_out, answer_call(encoder, decoder, request))
 
 
 def answer_call(encoder, decoder, request: dict) -> dict:

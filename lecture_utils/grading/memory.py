@@ -1,7 +1,7 @@
 """One memory budget per submission (host side): a memory cgroup holding the
 judge and its sandbox together.
 
-An address-space limit (``RLIMIT_AS``, :mod:`lecture_utils.sandbox`) counts
+An address-space limit (``RLIMIT_AS``, :mod:`lecture_utils.grading.sandbox`) counts
 what a process maps, not what it leaves in the kernel's memory: files in an
 in-memory file system (tmpfs, ``/dev/shm``), anonymous in-memory files
 (``memfd_create``), System V shared memory after ``shmdt``, pipe buffers. A
