@@ -31,6 +31,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+PACKAGE = Path(__file__).resolve().parents[1]   # lecture_utils/ (this module is in lecture_utils/grading/)
+
 PASSED_ENV = ("LECTURE_PROFILE", "KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "OPENBLAS_CORETYPE",
               "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "LANG", "LC_ALL")
 SCRATCH = "/scratch"
@@ -102,10 +104,10 @@ def check(timeout: float = 20.0) -> str:
 
 def _python_roots() -> list[str]:
     """What the interpreter needs: its prefixes (the venv and the base
-    installation) and the folder this package is imported from."""
+    installation) and the folder of this package, ``lecture_utils``."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-             sysconfig.get_paths()["platlib"], str(Path(__file__).resolve().parent)}
+             sysconfig.get_paths()["platlib"], str(PACKAGE)}
     for exe in (sys.executable, os.path.realpath(sys.executable)):
         roots.add(str(Path(exe).parent))
     # only what is not already under /usr (bound as a whole)

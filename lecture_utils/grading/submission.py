@@ -77,7 +77,7 @@ class Templates:
             box = dict(command=sandbox.command(argv + ["sandbox"], data_dir, limits, nested=True, environ=env),
                        preexec_fn=lambda: sandbox.preexec(limits, data_dir))
         else:  # --no-sandbox: the same conversation, with the instructor's permissions
-            plain = dict(env, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+            plain = dict(env, PYTHONPATH=str(sandbox.PACKAGE.parent))
             if data_dir:
                 plain["FASHION_MNIST_DIR"] = str(data_dir)
             box = dict(command=argv + ["sandbox"], env=plain, cwd=folder)
