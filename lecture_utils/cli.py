@@ -3,8 +3,12 @@
     lecture-utils doctor            the environment report and the data verdict
     lecture-utils fetch-data        download Fashion-MNIST into Keras's cache, verified
     lecture-utils build-exercises   generate exercises/ and the autograders from solutions/
-    lecture-utils grade SUBMISSIONS... --out grades.csv
+    lecture-utils grade SUBMISSIONS... --out grades.csv [--report DIR]
                                     grade submissions, each in a sandbox, one row per question
+    lecture-utils report grades.csv... --out DIR
+                                    the class's report (HTML) and each student's feedback
+    lecture-utils export grades.csv... --format canvas|moodle --roster roster.csv --key COLUMN --out FILE
+                                    the gradebook, for Canvas's or Moodle's grade import
     lecture-utils live NOTEBOOK [-o DIR]
                                     a live-coding skeleton: cells tagged 'live' emptied
 """
@@ -103,17 +107,65 @@ def _grade(args) -> int:
 
     if _otter_missing():
         return 2
-    solutions, _, build = _folders(args)
+    solutions, exercises_dir, build = _folders(args)
+    if args.report and Path(args.report).resolve() == Path(args.out).resolve():
+        print("error: --report is a folder for the report's pages; --out is the CSV", file=sys.stderr)
+        return 2
     try:
         batch.grade(args.submissions, args.out, solutions_dir=solutions, build_dir=build,
-                      timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
-                      sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume,
-                      cluster=args.cluster, certs=args.certs, insecure_cluster=args.insecure_cluster)
+                    timeout=args.timeout, jobs=args.jobs, exercise=args.exercise, force=args.force,
+                    sandboxed=not args.no_sandbox, memory_budget=args.memory_budget, resume=args.resume,
+                    cluster=args.cluster, certs=args.certs, insecure_cluster=args.insecure_cluster)
     except batch.GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    if args.report:
+        return _write_report([args.out], args.report, exercises_dir)
+    return 0
+
+
+def _write_report(csvs, out, exercises_dir) -> int:
+    from .grading import grades, report
+
+    try:
+        report.write(grades.read(csvs), out, exercises_dir=exercises_dir)
+    except (grades.GradesError, report.ReportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _report(args) -> int:
+    _, exercises_dir, _ = _folders(args)
+    return _write_report(args.csvs, args.out, exercises_dir)
+
+
+def _export(args) -> int:
+    from .grading import gradebook, grades
+
+    try:
+        if args.format == "canvas" and not args.roster:
+            raise grades.GradesError("--format canvas needs --roster: Canvas matches each row to a student by "
+                                     "ID, SIS User ID or SIS Login ID (export the gradebook from Canvas and "
+                                     "pass it as the roster)")
+        if args.roster and not args.key:
+            raise grades.GradesError("--roster needs --key COLUMN: the roster's column that holds the id or "
+                                     "the name each student's submissions carry")
+        graded = grades.read(args.csvs)
+        roster = gradebook.read_roster(args.roster, args.key) if args.roster else None
+        found = gradebook.match(graded, roster)
+        if args.format == "canvas":
+            gradebook.write_canvas(graded, found, args.out, roster, overwrite=args.force)
+        else:
+            gradebook.write_moodle(graded, found, args.out, roster, args.key or "student", overwrite=args.force)
+    except grades.GradesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in gradebook.summary(found):
+        print(line)
+    print(f"wrote {args.out} ({args.format})")
     return 0
 
 
@@ -250,8 +302,40 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--insecure-cluster", action="store_true",
                        help="allow a plain tcp:// cluster address on another machine (anyone who reaches "
                             "the scheduler can run code on the cluster)")
-    _folder_options(grade, exercises=False)
+    grade.add_argument("--report", metavar="DIR",
+                       help="then write the class's report to DIR, as `lecture-utils report` does")
+    _folder_options(grade, exercises=True)
     grade.set_defaults(run=_grade)
+
+    rep = commands.add_parser(
+        "report", help="the class's report (static HTML) and each student's feedback, from grades CSVs",
+        description="Read the CSVs that `grade` wrote (one or several exercises) and write a static HTML "
+                    "report to DIR that opens offline in any browser: the class at a glance, per exercise "
+                    "each question's difficulty and discrimination and the common mistakes, the gradebook "
+                    "(students x exercises), and each submission's feedback (HTML, and Markdown for an "
+                    "LMS comment box) in DIR/feedback/. The hints come from the exercise notebooks.")
+    rep.add_argument("csvs", nargs="+", metavar="GRADES_CSV", help="CSV files written by `lecture-utils grade`")
+    rep.add_argument("--out", required=True, metavar="DIR", help="the report's folder (e.g. report/)")
+    rep.add_argument("--exercises", help="the exercises folder, for the hints (default: exercises/ of the course)")
+    rep.set_defaults(run=_report, solutions=None, build=None)
+
+    export = commands.add_parser(
+        "export", help="the gradebook for Canvas's or Moodle's grade import, matched to a roster",
+        description="Read the CSVs that `grade` wrote and write one CSV that a learning platform's "
+                    "gradebook imports: one row per student of the roster, one column per exercise with "
+                    "the total points (Moodle: and one with the points per question as feedback). Each "
+                    "submission is matched to the roster entry whose --key value its path holds (a file "
+                    "or folder name, or a word of it). Submissions that match no one or several, students "
+                    "with two submissions or none, are listed, never dropped silently.")
+    export.add_argument("csvs", nargs="+", metavar="GRADES_CSV", help="CSV files written by `lecture-utils grade`")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle"), help="which platform's import")
+    export.add_argument("--out", required=True, metavar="FILE", help="the CSV to write")
+    export.add_argument("--roster", metavar="CSV",
+                        help="the class list (for Canvas: the gradebook exported from Canvas)")
+    export.add_argument("--key", metavar="COLUMN",
+                        help="the roster's column with each student's id or submission name (e.g. 'SIS Login ID')")
+    export.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    export.set_defaults(run=_export)
 
     certs = commands.add_parser(
         "cluster-certs", help="make a course's own certificates for a grading cluster (TLS)",

@@ -47,3 +47,14 @@ def browser(tmp_path_factory):
             except Exception:
                 pass
         playwright.stop()
+
+
+@pytest.fixture
+def reader(browser, server):
+    """A page of the module's ``server`` (a static file server on 127.0.0.1),
+    every request elsewhere refused (tests/static_pages.py); always closed."""
+    from static_pages import Reader
+
+    r = Reader(browser, server)
+    yield r
+    r.close()

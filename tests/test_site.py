@@ -9,11 +9,8 @@ formulas must be typeset by the site's own MathJax; search must find
 the start page and of notebook 04 at phone and laptop widths go to
 build/screenshots/site-*.png (git-ignored).
 """
-import functools
-import http.server
 import re
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_site  # noqa: E402
+from static_pages import serve  # noqa: E402
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 BUILD_LIMIT_S = 120          # the issue's limit on the 2-core machine (measured: about 5 s)
@@ -43,59 +41,8 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(site):
     """A static file server on 127.0.0.1 for the built site; always stopped."""
-    handler = functools.partial(_QuietHandler, directory=str(site[0]))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class Reader:
-    """A page of the site, opened with every request off the site refused;
-    what went wrong is collected in ``problems``."""
-
-    def __init__(self, browser, origin):
-        self.page = browser.new_page()
-        self.origin = origin
-        self.problems = []
-        self.page.route("**/*", self._route)
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
-        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
-
-    def _route(self, route):
-        if route.request.url.startswith(self.origin):
-            route.continue_()
-        else:
-            self.problems.append(f"asked the network: {route.request.url}")
-            route.abort()
-
-    def open(self, path):
-        self.page.goto(f"{self.origin}/{path}")
-        self.page.wait_for_load_state("networkidle")
-        # MathJax 3 typesets after load; its promise settles when it is done
-        self.page.evaluate("() => window.MathJax?.startup?.promise")
-        return self.page
-
-    def close(self):
-        self.page.close()
-
-
-@pytest.fixture
-def reader(browser, server):
-    r = Reader(browser, server)
-    yield r
-    r.close()
+    with serve(site[0]) as origin:
+        yield origin
 
 
 # -- the build, no browser --------------------------------------------------------------

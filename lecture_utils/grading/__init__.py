@@ -14,7 +14,13 @@ batch's permissions:
 - :mod:`~lecture_utils.grading.sandbox`: the bubblewrap command and the
   resource limits the sandbox starts under;
 - :mod:`~lecture_utils.grading.safetext`: text that came from a submission,
-  made safe for a terminal, a CSV or a report.
+  made safe for a terminal, a CSV or a report;
+- :mod:`~lecture_utils.grading.grades`: the grades CSV read back and checked;
+  item analysis and the common mistakes;
+- :mod:`~lecture_utils.grading.report`: the class's report (static HTML) and
+  each student's feedback;
+- :mod:`~lecture_utils.grading.gradebook`: the gradebook for Canvas's and
+  Moodle's import, matched to a roster.
 
 Outside the sandbox, deciding the marks:
 

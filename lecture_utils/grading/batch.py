@@ -54,9 +54,9 @@ from typing import Callable, Iterable
 
 from .. import data, exercises
 from . import memory, sandbox
+from .grades import COLUMNS
 from .safetext import LABEL_LIMIT, MESSAGE_LIMIT, clean, csv_cell
 
-COLUMNS = ("submission", "question", "points", "max", "status", "message", "sandbox")
 SANDBOXED, UNSANDBOXED = "bubblewrap", "NONE (--no-sandbox): student code ran with your permissions"
 MAX_SUBMISSION_BYTES = 20 * 2**20   # a notebook of these exercises is well under 1 MB
 DEFAULT_TIMEOUT = 300
@@ -566,13 +566,14 @@ def grade(paths: Iterable[str | Path], out: str | Path, *, solutions_dir: Path, 
             client.close()
         shutil.rmtree(setup_folder, ignore_errors=True)  # every judge that read it has ended
         done = [outcomes[i] for i in sorted(outcomes)]
-        rows = [row for o in done for row in o.rows]
         label = SANDBOXED if sandboxed else UNSANDBOXED
+        rows = [[row[0], o.submission.exercise or "", *row[1:], label] for o in done for row in o.rows]
         missing = [s for i, s in enumerate(subs) if i not in outcomes]
         for s in missing:
-            rows += _not_graded_rows(s, points.get(s.exercise, {}), "not graded",
-                                     "the batch was interrupted (`--resume` grades it)")
-        _write_csv(out, [row + [label] for row in rows])
+            rows += [[row[0], s.exercise or "", *row[1:], label]
+                     for row in _not_graded_rows(s, points.get(s.exercise, {}), "not graded",
+                                                 "the batch was interrupted (`--resume` grades it)")]
+        _write_csv(out, rows)
         journal.close(remove=not missing)   # kept until every submission is in the CSV
 
     graded = [o for o in done if o.status == "graded"]

@@ -67,3 +67,11 @@ def csv_cell(value: object, limit: int = MESSAGE_LIMIT) -> object:
     if text.lstrip(" ").startswith(_FORMULA_START):  # some spreadsheets trim leading spaces
         text = "'" + text
     return text
+
+
+def uncsv_cell(text: str) -> str:
+    """A cell's text as it was before :func:`csv_cell` defused it (the leading
+    ``'`` taken off again), for a reader of the CSV that escapes it itself."""
+    if text.startswith("'") and text[1:].lstrip(" ").startswith(_FORMULA_START):
+        return text[1:]
+    return text
