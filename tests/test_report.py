@@ -6,6 +6,7 @@ for Canvas and Moodle, and the pages load in headless Chromium with no console
 error and no request leaving 127.0.0.1. Screenshots of the class page, an
 exercise page and one student's page go to build/screenshots/report-*.png."""
 import csv
+import json
 import re
 import sys
 from pathlib import Path
@@ -17,34 +18,46 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import demo_class  # noqa: E402
 from lecture_utils import cli  # noqa: E402
-from lecture_utils.grading import batch, grades, report  # noqa: E402
-from static_pages import Reader, serve  # noqa: E402
+from lecture_utils.grading import grades, report  # noqa: E402
+from static_pages import serve  # noqa: E402
 
-EXERCISES = ["01_vanishing_gradients", "05_gradient_clipping"]
+EXERCISES = ["05_gradient_clipping"]   # one exercise: a class of several costs the suite half a minute more
+EVIL_NAME = "<script>document.title='PWNED'<\\script><img src=x onerror=alert(1)>"
+EVIL_TEXT = '<script>document.title="PWNED"</script><img src=x onerror="document.title=1">'
+
 PER_EXERCISE = 14     # the smallest class the mix fits in (the command's default is 60)
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The class: built, graded (two at a time, sandboxed), read; and its truth."""
+    """The class: built, graded (two at a time, sandboxed) with its report (`grade --report`), read;
+    and its truth."""
     out = tmp_path_factory.mktemp("class")
     build = tmp_path_factory.mktemp("build")
     truth = demo_class.build(out, EXERCISES, PER_EXERCISE, build)
-    batch.grade([out / "submissions"], out / "grades.csv", solutions_dir=ROOT / "solutions", build_dir=build,
-                jobs=2, timeout=200, say=lambda s: None)
-    return out, truth, grades.read([out / "grades.csv"])
+    # and a hostile one: its file name and what it raises carry HTML and a script
+    evil = out / "evil" / f"{EVIL_NAME}_05_gradient_clipping.ipynb"
+    evil.parent.mkdir()
+    nb = json.loads(next(p for p in (out / "submissions").glob("*_05_*") if p.stat().st_size > 1000).read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": f"raise ValueError({EVIL_TEXT!r})\n"})
+    evil.write_text(json.dumps(nb))
+    assert cli.main(["grade", str(out / "submissions"), str(evil.parent), "--out", str(out / "grades.csv"),
+                     "--jobs", "2", "--timeout", "200", "--build", str(build), "--report", str(out / "report")]) == 0
+    g = grades.read([out / "grades.csv"])
+    known = {Path(t["submission"]).name for t in truth}
+    return out, truth, grades.Grades([r for r in g.results if Path(r.label).name in known], g.questions, g.files), \
+        next(r for r in g.results if "evil" in r.label)
 
 
 @pytest.fixture(scope="module")
 def rendered(graded):
-    out, _, g = graded
-    assert cli.main(["report", str(out / "grades.csv"), "--out", str(out / "report")]) == 0
-    return out / "report"
+    return graded[0] / "report"
 
 
 def test_the_grades_are_the_known_mix(graded):
-    _, truth, g = graded
+    _, truth, g, _ = graded
     for exercise in EXERCISES:
         mine = [t for t in truth if t["exercise"] == exercise]
         results = g.of(exercise)
@@ -56,7 +69,7 @@ def test_the_grades_are_the_known_mix(graded):
 
 
 def test_each_mistake_is_one_group_counted_as_the_class_made_it(graded):
-    _, truth, g = graded
+    _, truth, g, _ = graded
     checked = 0
     for exercise in EXERCISES:
         mine = [t for t in truth if t["exercise"] == exercise]
@@ -80,15 +93,15 @@ def test_each_mistake_is_one_group_counted_as_the_class_made_it(graded):
             unanswered = {Path(label).name for m in found if m.kind == "NotAnswered" for label in m.labels}
             wrong_here = {Path(t["submission"]).name for t in mine if any(m[0] == q for m in t["mistakes"])}
             assert blanks <= unanswered <= blanks | wrong_here, (exercise, q, unanswered)
-    assert checked >= 10
+    assert checked >= 8
 
 
 def test_the_report_counts_what_the_class_did(graded, rendered):
-    _, truth, g = graded
+    _, truth, g, _ = graded
     page = (rendered / "05_gradient_clipping.html").read_text()
     mine = [t for t in truth if t["exercise"] == "05_gradient_clipping"]
     graded_n = sum(t["kind"] != "invalid" for t in mine)
-    assert f"{PER_EXERCISE} submissions, {graded_n} graded" in page
+    assert f"{PER_EXERCISE + 1} submissions, {graded_n + 1} graded" in page   # and the hostile one
     assert "Not graded: 1 (1 invalid notebook)" in page
     q, _, says = next(m for t in mine for m in t["mistakes"])
     n = sum(1 for t in mine for m in t["mistakes"] if m[0] == q and m[2] == says)
@@ -100,9 +113,9 @@ def test_the_report_counts_what_the_class_did(graded, rendered):
 
 
 def test_each_student_gets_feedback_without_hidden_expected_values(graded, rendered):
-    _, truth, g = graded
+    _, truth, g, _ = graded
     pages = sorted((rendered / "feedback").rglob("*.md"))
-    assert len(pages) == len(truth) == len(list((rendered / "feedback").rglob("*.html")))
+    assert len(pages) == len(truth) + 1 == len(list((rendered / "feedback").rglob("*.html")))   # + the hostile one
     hidden_messages = [f for r in g.results for a in r.answers.values()
                        for f in grades.failures(a.message) if f.hidden and f.kind == "Incorrect"]
     assert hidden_messages, "the class should fail some hidden checks"
@@ -114,7 +127,7 @@ def test_each_student_gets_feedback_without_hidden_expected_values(graded, rende
 
 
 def test_the_gradebook_exports_for_canvas_and_moodle(graded, tmp_path):
-    out, truth, g = graded
+    out, truth, g, _ = graded
     roster = tmp_path / "roster.csv"
     ids = sorted({grades.student_of(r.label, r.exercise) for r in g.results}) + ["nobody99"]
     with open(roster, "w", newline="") as f:
@@ -129,7 +142,7 @@ def test_the_gradebook_exports_for_canvas_and_moodle(graded, tmp_path):
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[0][5:] == EXERCISES
     assert rows[1][0] == "Points Possible" and len(rows) == 2 + len(ids)
     nobody = [r for r in rows if r[3] == "nobody99"][0]
-    assert nobody[5:] == ["", ""]
+    assert nobody[5:] == [""] * len(EXERCISES)
     moodle = tmp_path / "moodle.csv"
     assert cli.main(["export", str(out / "grades.csv"), "--format", "moodle", "--roster", str(roster),
                      "--key", "SIS Login ID", "--out", str(moodle)]) == 0
@@ -144,7 +157,7 @@ def server(rendered):
 
 
 def test_the_pages_load_offline_and_look_right(reader, rendered):
-    student = sorted((rendered / "feedback" / "05_gradient_clipping").glob("*.html"))[0]
+    student = sorted((rendered / "feedback" / "05_gradient_clipping").glob("student*.html"))[0]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for path, shot in (("index.html", "class"), ("05_gradient_clipping.html", "exercise"),
                        (str(student.relative_to(rendered)), "student")):
@@ -158,22 +171,13 @@ def test_the_pages_load_offline_and_look_right(reader, rendered):
         assert overflow <= 1, f"{path} is {overflow} px wider than the window"
 
 
-def test_a_script_in_a_submissions_name_and_messages_does_not_run(browser, tmp_path):
-    evil = '<script>document.title="PWNED"</script><img src=x onerror="document.title=\'PWNED\'">'
-    rows = [["submission", "exercise", "question", "points", "max", "status", "message", "sandbox"],
-            [f"{evil}.ipynb", "05_gradient_clipping", "q1", 0, 3, "failed", f"Incorrect: by_norm = {evil}", "bubblewrap"],
-            [f"{evil}.ipynb", "05_gradient_clipping", "TOTAL", 0, 3, "graded", evil, "bubblewrap"]]
-    with open(tmp_path / "g.csv", "w", newline="") as f:
-        csv.writer(f).writerows(rows)
-    report.write(grades.read([tmp_path / "g.csv"]), tmp_path / "r", say=lambda s: None)
-    with serve(tmp_path / "r") as origin:
-        r = Reader(browser, origin)
-        try:
-            for path in ["index.html", "05_gradient_clipping.html",
-                         *[str(p.relative_to(tmp_path / "r")) for p in (tmp_path / "r").rglob("feedback/*/*.html")]]:
-                page = r.open(path)
-                assert "PWNED" not in page.title() and page.locator("script, img").count() == 0, path
-                assert evil[:20] in page.locator("main").inner_text() or path == "index.html", path
-        finally:
-            r.close()
-    assert not [p for p in r.problems if "asked the network" in p], r.problems
+def test_a_script_in_a_submissions_name_and_what_it_raises_does_not_run(graded, rendered, reader):
+    _, _, _, evil = graded
+    assert EVIL_TEXT in evil.note and "<script>" in evil.label    # it came through: the CSV keeps the text
+    feedback = report.feedback_names([evil])[(evil.exercise, evil.label)]
+    for path in ["index.html", "05_gradient_clipping.html", f"{feedback}.html"]:
+        page = reader.open(path)
+        assert page.title() != "PWNED" and page.locator("script, img").count() == 0, path
+        assert not reader.problems, f"{path}: " + "; ".join(reader.problems)
+    shown = page.locator("main").inner_text()
+    assert EVIL_TEXT in shown and "<script>document.title='PWNED'" in shown   # shown as text, escaped

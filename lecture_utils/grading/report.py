@@ -7,7 +7,7 @@ opens offline in any browser, and feedback for every student.
 - ``index.html``: the class at a glance, one section per exercise: how many
   submissions, the mean and median, the distribution of totals as a figure,
   how many were not graded and why; the gradebook (students × exercises)
-  when there are several exercises;
+  (one row per student, as the files name them);
 - ``NN_topic.html`` per exercise: each question's points, mean, share with
   every point, difficulty and discrimination (:func:`lecture_utils.grading.grades.items`),
   the distribution of its points, flags; then **the common mistakes**, per
@@ -471,7 +471,7 @@ def write(grades: g.Grades, out: str | Path, exercises_dir: str | Path | None = 
                     "the exercises:</p><ul>" + "".join(
                         f'<li><a href="{names[("", r.label)]}.html">{_e(r.label)}</a>: {_e(r.status)}, '
                         f'<span class="msg">{_e(r.note)}</span></li>' for r in unknown) + "</ul>")
-    if len(exercises) > 1:
+    if exercises:
         body.append(_gradebook(grades, exercises, names))
     index = out / "index.html"
     index.write_text(_page("The class at a glance", "".join(body)), encoding="utf-8")

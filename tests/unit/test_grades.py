@@ -251,4 +251,6 @@ def test_the_report_of_a_large_class_takes_seconds(tmp_path):
     written = report.write(grades.read([path]), tmp_path / "r", say=lambda s: None)
     seconds = time.perf_counter() - start
     assert written.feedback == 3000 and len(written.pages) == 7
+    index = (tmp_path / "r" / "index.html").read_text()
+    assert all(f'href="0{k}_topic.html"' in index for k in range(1, 7)) and index.count("<tr><th scope=\"row\">student") == 3000
     assert seconds < 30, f"{seconds:.1f} s for 3,000 submissions (target: under 30 s)"
