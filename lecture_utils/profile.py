@@ -303,7 +303,7 @@ def setup_notebook(seed: int | None = None) -> Profile:
     """The first cell of every notebook: print the environment report, seed
     everything (with ``seed``, by default the profile's first seed: 42, or the
     first of ``$LECTURE_SEEDS``) and return the profile. Figures get a
-    readable default size."""
+    readable default size and the course's colours (:mod:`lecture_utils.palette`)."""
     profile = get_profile()
     _import_keras_quietly()
     quiet_retracing_warnings()
@@ -312,9 +312,12 @@ def setup_notebook(seed: int | None = None) -> Profile:
     try:
         import matplotlib as mpl
 
+        from . import palette
+
         mpl.rcParams.update({"figure.figsize": (8, 4.5), "figure.dpi": 100,
                              "axes.titlesize": 13, "axes.labelsize": 12,
                              "axes.grid": True, "grid.alpha": 0.3})
+        palette.apply()   # colours a colour-blind student tells apart, a line style per series
     except ImportError:
         pass
     return profile

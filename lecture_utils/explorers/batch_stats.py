@@ -10,6 +10,7 @@ import numpy as np
 
 from ._checks import check_int, starting_values
 from .live import Explorer, static_figure, sticky_limits
+from .. import palette
 
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -107,7 +108,7 @@ class BatchStatsView:
         for ax, name in zip(axes, ("mean", "variance")):
             (batch,) = ax.plot([], [], ".", alpha=0.4, markersize=4,
                                label="batch mean μ_B" if name == "mean" else "batch variance σ²_B")
-            (moving,) = ax.plot([], [], lw=2, color="C3", label=f"moving {name}")
+            (moving,) = ax.plot([], [], lw=2, color=palette.PURPLE, label=f"moving {name}")
             full = ax.axhline(0, color="black", ls="--", lw=1, label=f"full-data {name}")
             ax.set_xlabel("training step (mini-batch)")
             ax.set_ylabel(name)

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 
 from .live import Explorer, static_figure, sticky_range
+from .. import palette
 
 def clip_with_optimizer(gradients, **clipping) -> list:
     """Clip ``gradients`` with a Keras optimizer's own clipping, not a
@@ -94,7 +95,7 @@ PRESETS = {
     "opposite signs": dict(g1=-6.0, g2=40.0, threshold=2.0),
 }
 
-_COLORS = ("C0", "C1", "C2")
+_COLORS = (palette.BLUE, palette.VERMILLION, palette.GREEN)
 _LABELS = ("raw gradient", "clipvalue", "clipnorm")
 
 
@@ -115,7 +116,7 @@ class ClippingView:
                     arrowstyle="-|>", color=_COLORS[i], lw=2.5, mutation_scale=18))
                 texts[i] = ax.text(0.02, 0.03 + 0.07 * (len(shown) - 1 - k), "", transform=ax.transAxes,
                                    color=_COLORS[i], fontsize=9, fontweight="bold")
-                ax.plot([], [], color=_COLORS[i], lw=2.5, label=_LABELS[i])
+                ax.plot([], [], color=_COLORS[i], ls="-", lw=2.5, label=_LABELS[i])  # the arrows: solid
             ax.set_aspect("equal")
             ax.axhline(0, color="black", lw=0.6)
             ax.axvline(0, color="black", lw=0.6)
@@ -124,8 +125,10 @@ class ClippingView:
             self.arrows.append(arrows)
             self.texts.append(texts)
         self.legends = [ax.legend(loc="upper left", fontsize=9, framealpha=1) for ax in axes]
-        self.box = self.right.add_patch(patches.Rectangle((-1, -1), 2, 2, fill=False, ls=":", color="C1", zorder=1.6))
-        self.circle = self.right.add_patch(patches.Circle((0, 0), 1, fill=False, ls=":", color="C2", zorder=1.6))
+        self.box = self.right.add_patch(patches.Rectangle((-1, -1), 2, 2, fill=False, ls=":", color=palette.VERMILLION,
+                                                          zorder=1.6))
+        self.circle = self.right.add_patch(patches.Circle((0, 0), 1, fill=False, ls=":", color=palette.GREEN,
+                                                          zorder=1.6))
         self.left.set_title("The gradient and its clipped versions")
         self._first = True
 

@@ -12,6 +12,7 @@ import numpy as np
 from ._checks import check_choice, check_int, starting_values
 from .live import Explorer, static_figure, sticky_limits
 from .mlp import ACTIVATIONS, INITIALIZERS, GradientFlow, init_mlp, mlp_gradient_flow
+from .. import palette
 
 #: the batch the preview uses while a control moves (the exact result uses all of it)
 PREVIEW_IMAGES = 64
@@ -116,14 +117,14 @@ class GradientFlowView:
         self.left, self.right = left, right = axes
         left.set_yscale("log")
         (self.norms,) = left.plot([], [], "o-", markersize=3)
-        (self.output,) = left.plot([], [], "s", color="C3", label="output layer")
-        (self.zeros,) = left.plot([], [], "v", color="C1", label="exactly 0 (float32 underflow)")
-        self.overflow = left.text(0.5, 0.5, "", transform=left.transAxes, ha="center", color="C3", fontsize=12)
+        (self.output,) = left.plot([], [], "s", color=palette.PURPLE, label="output layer")
+        (self.zeros,) = left.plot([], [], "v", color=palette.VERMILLION, label="exactly 0 (float32 underflow)")
+        self.overflow = left.text(0.5, 0.5, "", transform=left.transAxes, ha="center", color=palette.PURPLE, fontsize=12)
         left.set_xlabel("layer (1 = nearest the input)")
         left.set_ylabel("gradient norm ‖∂L/∂W‖")
         (self.std,) = right.plot([], [], "o-", markersize=3, label="std")
-        (self.mean,) = right.plot([], [], "o-", markersize=3, label="mean", alpha=0.7)
-        (self.share,) = right.plot([], [], "--", color="C3")
+        (self.mean,) = right.plot([], [], "s--", markersize=3, label="mean", alpha=0.7)
+        (self.share,) = right.plot([], [], ":", color=palette.PURPLE, lw=2)
         right.set_xlabel("hidden layer")
         right.set_ylabel("activation statistic")
         right.set_title("Activations")

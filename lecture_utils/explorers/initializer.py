@@ -12,6 +12,7 @@ import numpy as np
 from ._checks import check_choice, check_int, starting_values
 from .live import Explorer, static_figure, sticky_limits, sticky_range
 from .mlp import ACTIVATIONS, activate
+from .. import palette
 
 STRATEGIES = {  # name: (scale, mode) of keras.initializers.VarianceScaling
     "glorot": (1.0, "fan_avg"),
@@ -183,7 +184,7 @@ class InitializerView:
         self.left, self.right = left, right = axes
         self.hist = left.stairs(np.zeros(60), np.linspace(-1, 1, 61), fill=True, alpha=0.6, zorder=1.6,
                                 label="sampled weights")
-        (self.theory,) = left.plot([], [], color="C3", label="theoretical density")
+        (self.theory,) = left.plot([], [], color=palette.PURPLE, label="theoretical density")
         self.limits = [left.axvline(0, color="gray", linestyle=":") for _ in range(2)]
         self.numbers = left.text(0.02, 0.97, "", transform=left.transAxes, va="top", fontsize=9)
         left.set_xlabel("weight value")

@@ -42,6 +42,8 @@ from typing import Callable
 
 import numpy as np
 
+from .. import palette
+
 #: a worker with nothing to do for this long ends; the next change starts another
 IDLE_EXIT_S = 20.0
 #: the text beside an explorer's picture in a saved notebook (tools/build_site.py finds the pictures by it)
@@ -139,7 +141,8 @@ class LiveFigure:
         self.figure = Figure(figsize=figsize, dpi=dpi or mpl.rcParams["figure.dpi"])
         FigureCanvasAgg(self.figure)
         make_axes = getattr(view_class, "make_axes", None)  # a view with a layout of its own
-        self.view = view_class(make_axes(self.figure) if make_axes else self.figure.subplots(1, ncols))
+        with palette.context():   # the course's colours and line styles, whatever the notebook set
+            self.view = view_class(make_axes(self.figure) if make_axes else self.figure.subplots(1, ncols))
         self._background = None
         self._signature = None
         self._overlays = []
@@ -211,13 +214,14 @@ def static_figure(view_class, result, axes=None, figsize=(12, 4.2), **view_optio
     ``view_class`` after the axes. Returns the axes."""
     import matplotlib.pyplot as plt
 
-    if axes is None:
-        make_axes = getattr(view_class, "make_axes", None)
-        if make_axes is not None:
-            axes = make_axes(plt.figure(figsize=figsize))
-        else:
-            _, axes = plt.subplots(1, 2, figsize=figsize)
-    view = view_class(axes, **view_options)
+    with palette.context():   # the course's colours and line styles, whatever the notebook set
+        if axes is None:
+            make_axes = getattr(view_class, "make_axes", None)
+            if make_axes is not None:
+                axes = make_axes(plt.figure(figsize=figsize))
+            else:
+                _, axes = plt.subplots(1, 2, figsize=figsize)
+        view = view_class(axes, **view_options)
     view.update(result)
     np.ravel(axes)[0].figure.tight_layout()
     return axes

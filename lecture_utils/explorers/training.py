@@ -41,6 +41,7 @@ import numpy as np
 
 from ._checks import check_choice, check_int, starting_values
 from .live import Explorer, one_blas_thread, static_figure, sticky_limits, sticky_range
+from .. import palette
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
 INITIALIZERS = ("random_normal", "glorot", "he", "lecun")
@@ -370,12 +371,12 @@ class TrainingView:
         self.grad_limits = grad_limits
         figure = self.loss_ax.figure
         line = dict(marker="o", markersize=2.5)  # a run's first point shows too
-        (self.train_loss,) = self.loss_ax.plot([], [], "-", color="C0", label="training", **line)
-        (self.valid_loss,) = self.loss_ax.plot([], [], "-", color="C1", label="validation", **line)
+        (self.train_loss,) = self.loss_ax.plot([], [], "-", color=palette.BLUE, label="training", **line)
+        (self.valid_loss,) = self.loss_ax.plot([], [], "--", color=palette.VERMILLION, label="validation", **line)
         self.loss_ax.set_ylabel("loss")
         self.loss_ax.set_title("Loss")
-        (self.train_acc,) = self.acc_ax.plot([], [], "-", color="C0", label="training", **line)
-        (self.valid_acc,) = self.acc_ax.plot([], [], "-", color="C1", label="validation", **line)
+        (self.train_acc,) = self.acc_ax.plot([], [], "-", color=palette.BLUE, label="training", **line)
+        (self.valid_acc,) = self.acc_ax.plot([], [], "--", color=palette.VERMILLION, label="validation", **line)
         self.acc_ax.set_ylim(0, 1)
         self.acc_ax.set_ylabel("accuracy")
         self.acc_ax.set_title("Accuracy")
@@ -384,7 +385,7 @@ class TrainingView:
             ax.grid(alpha=0.3)
         self.legends = [self.loss_ax.legend(loc="upper right", framealpha=1)]
         self.diverged = self.loss_ax.text(0.5, 0.85, "", transform=self.loss_ax.transAxes, ha="center",
-                                          color="C3", fontsize=12)
+                                          color=palette.PURPLE, fontsize=12)
         empty = np.full((1, 1), np.nan)
         self.images = {}
         for name, ax, norm, cmap, label in (

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._checks import check_choice, starting_values
 from .live import Explorer, static_figure
+from .. import palette
 
 @dataclasses.dataclass(frozen=True)
 class TransferChoice:
@@ -73,8 +74,8 @@ class TransferView:
         left, right = self.left, self.right
         n_seeds = len(g.seeds)
         # B alone does not change, but is drawn with the rest: a band under a line stays under it
-        self.fixed = self._band(left, g.n_images, g.scratch, "C0", "B alone")
-        left.plot([], [], "o-", color="C1", lw=2, label="B on A, the chosen layers reused")
+        self.fixed = self._band(left, g.n_images, g.scratch, palette.BLUE, "B alone")
+        left.plot([], [], "o-", color=palette.VERMILLION, lw=2, label="B on A, the chosen layers reused")
         left.set_xscale("log")
         left.set_xticks(g.n_images, [str(n) for n in g.n_images])
         left.minorticks_off()
@@ -86,8 +87,8 @@ class TransferView:
         right.set_xlim(-0.5, layers[-1] + 0.5)
         right.set_xlabel("hidden layers reused from model A")
         right.set_ylabel("test accuracy")
-        right.plot([], [], "o-", color="C1", lw=2, label="B on A")
-        right.plot([], [], "o", color="C0", ms=9, label="B alone (0 reused)")
+        right.plot([], [], "o-", color=palette.VERMILLION, lw=2, label="B on A")
+        right.plot([], [], "o", color=palette.BLUE, ms=9, label="B alone (0 reused)")
         lowest = min(g.scratch.min(), g.on_a.min())
         for ax in (left, right):
             ax.set_ylim(lowest - 0.05 * (1.0 - lowest), 1.0)
@@ -98,7 +99,7 @@ class TransferView:
     @staticmethod
     def _band(ax, x, values, color, label=None):
         """Mean over the last axis of ``values`` as a line, min–max as a band."""
-        (line,) = ax.plot(x, values.mean(-1), marker="o", color=color, lw=2, label=label)
+        (line,) = ax.plot(x, values.mean(-1), marker="o", ls="-", color=color, lw=2, label=label)
         # above the grid (1.5), under the lines (2): drawn over the saved background as it would be
         band = ax.fill_between(x, values.min(-1), values.max(-1), color=color, alpha=0.2, zorder=1.6)
         return [line, band]
@@ -110,15 +111,15 @@ class TransferView:
         for artist in self.moving:
             artist.remove()
         left, right = self.left, self.right
-        moving = self._band(left, g.n_images, g.on_a[choice.i], "C1")
+        moving = self._band(left, g.n_images, g.on_a[choice.i], palette.VERMILLION)
         moving.append(left.axvline(choice.n_images, color="gray", ls=":", lw=1))
         layers = (0,) + tuple(g.n_reused)
         values = np.concatenate([g.scratch[choice.j][None], g.on_a[:, choice.j]])
         mean = values.mean(-1)
         bars = right.errorbar(layers, mean, yerr=[mean - values.min(-1), values.max(-1) - mean],
-                              fmt="o-", color="C1", capsize=4, lw=2)
+                              fmt="o-", color=palette.VERMILLION, capsize=4, lw=2)
         alone = right.errorbar([0], [mean[0]], yerr=[[mean[0] - values[0].min()], [values[0].max() - mean[0]]],
-                               fmt="o", color="C0", capsize=4, ms=9)
+                               fmt="o", color=palette.BLUE, capsize=4, ms=9)
         for container in (bars, alone):
             moving += [a for a in container.get_children()]
             right.containers.remove(container)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import grades as g
+from .. import palette
 from .safetext import clean
 
 MARKER = ".lecture-utils-report"
@@ -50,7 +51,6 @@ class ReportError(ValueError):
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-BLUE, ORANGE, GREY = "#0072B2", "#D55E00", "#6b6b6b"   # Okabe–Ito: told apart with any colour vision
 NOT_GRADED_ORDER = ("timeout", "kernel died", "memory limit", "invalid notebook", "wrong exercise",
                     "unknown exercise", "error", "not graded")
 
@@ -102,7 +102,7 @@ def _page(title: str, body: str, depth: int = 0) -> str:
 # Figures: inline SVG bar charts with a text alternative from their numbers
 
 def bars(counts: dict[float, int], title: str, xlabel: str, describe: str, width: int = 560,
-         height: int = 200, color: str = BLUE, domain: Iterable[float] = ()) -> str:
+         height: int = 200, color: str = palette.BLUE, domain: Iterable[float] = ()) -> str:
     """A bar chart of ``counts`` (value -> submissions), as inline SVG with a
     title, labelled axes and ``describe`` as its text alternative; every
     value of ``domain`` gets a place on the axis, with a bar or without."""

@@ -607,3 +607,50 @@ def test_the_initializer_preview_draws_from_the_same_distribution(distribution):
     assert not np.array_equal(preview.weights, exact.weights)  # other numbers, same law
     with pytest.raises(ValueError, match="sampler must be one of 'keras', 'numpy'"):
         explorers.compute_initializer(sampler="torch")
+
+
+def _colours(figure):
+    """Every colour a figure draws with, as #rrggbb (transparent ones left out)."""
+    from matplotlib import colors as mcolors
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    found = set()
+
+    def add(c):
+        rgba = np.atleast_2d(mcolors.to_rgba_array(c)) if c is not None and not isinstance(c, str) or \
+            (isinstance(c, str) and c != "none") else np.zeros((0, 4))
+        for r in rgba:
+            if r[3] > 0:
+                found.add(mcolors.to_hex(r[:3]))
+
+    for artist in figure.findobj():
+        if isinstance(artist, Line2D) and artist.get_visible():
+            add(artist.get_color())
+            add(artist.get_markerfacecolor())
+        elif isinstance(artist, Patch) and artist.get_visible():
+            add(artist.get_edgecolor())
+            add(artist.get_facecolor())
+        elif isinstance(artist, Collection) and artist.get_visible() and artist.get_array() is None:
+            add(artist.get_edgecolor())
+            add(artist.get_facecolor())
+        elif isinstance(artist, Text) and artist.get_visible() and artist.get_text():
+            add(artist.get_color())
+    return found
+
+
+def test_the_explorers_draw_in_the_courses_colours(all_explorers):
+    """Every colour an explorer draws with is one of lecture_utils.palette's, or a grey
+    (axes, grids, reference lines): told apart with any colour vision."""
+    from lecture_utils import palette
+
+    allowed = {c.lower() for c in palette.CYCLE}
+    for name, ui in all_explorers.items():
+        e = ui.explorer
+        e.live.draw(e.compute(e.values()))
+        colours = _colours(e.live.figure)
+        odd = {c for c in colours if c not in allowed and not (c[1:3] == c[3:5] == c[5:7])}
+        assert not odd, f"the {name} explorer draws with {sorted(odd)}, outside the course's palette"
+        assert colours & allowed, f"the {name} explorer draws with none of the palette's colours"
