@@ -6,6 +6,8 @@ notebook can put several side by side. Plots never load data or build models.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -35,6 +37,35 @@ def _axes(ax):
     if ax is None:
         _, ax = plt.subplots()
     return ax
+
+
+ALT_MIN_CHARS = 40   # a text alternative says what the figure shows, not "figure 3"
+
+
+def show(fig, alt: str) -> None:
+    """Show ``fig`` in the notebook as a PNG whose text alternative is ``alt``,
+    then close it. ``alt`` says what the figure shows and what it shows about
+    the lecture, written from the run's numbers (an f-string of the values the
+    cell computed), e.g. ``f"gradient norm per layer, from {g[-1]:.0e} at layer
+    10 to {g[0]:.0e} at layer 1: the vanishing gradient"``. It is stored as the
+    output's ``image/png`` metadata ``alt``, which nbconvert's HTML and the
+    course's website (tools/build_site.py) write as the image's ``alt``.
+
+    Raises:
+        ValueError: ``alt`` is shorter than :data:`ALT_MIN_CHARS` characters or
+            looks like a file name.
+    """
+    from IPython.display import display
+
+    text = " ".join(str(alt).split())
+    if len(text) < ALT_MIN_CHARS or text.lower().endswith((".png", ".svg", ".jpg")):
+        raise ValueError(f"alt must say what the figure shows, in at least {ALT_MIN_CHARS} characters; "
+                         f"got {text!r}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": text}, raw=True,
+            metadata={"image/png": {"alt": text}})
 
 
 def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, title: str | None = None):

@@ -1,7 +1,8 @@
 """Helpers for the tests that read static pages in headless Chromium (the
 website, tests/test_site.py; the grading report, tests/test_report.py): a file
-server on 127.0.0.1 for a folder, and a page opened with every request to
-anywhere else refused and every problem collected."""
+server on 127.0.0.1 for a folder, a page opened with every request to
+anywhere else refused and every problem collected, and axe-core's verdict on
+a page against WCAG 2.1 A and AA."""
 from __future__ import annotations
 
 import contextlib
@@ -60,3 +61,21 @@ class Reader:
 
     def close(self):
         self.page.close()
+
+
+# axe-core's rules for WCAG 2.0 and 2.1, levels A and AA; and label-content-name-mismatch
+# (2.5.3 Label in Name), which axe counts as experimental and runs only when asked
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "rules": {"label-content-name-mismatch": {"enabled": True}}}
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's violations of WCAG 2.1 A and AA on ``page`` (the axe.min.js that the
+    axe-playwright-python package carries: nothing is downloaded), one line each."""
+    from importlib import resources
+
+    source = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+    page.evaluate(source)
+    result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    return [f"{v['id']} ({v['impact']}): {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['target']}: "
+            f"{v['help']}" for v in result["violations"]]

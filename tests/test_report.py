@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import demo_class  # noqa: E402
 from lecture_utils import cli  # noqa: E402
 from lecture_utils.grading import grades, report  # noqa: E402
-from static_pages import serve  # noqa: E402
+from static_pages import axe_violations, serve  # noqa: E402
 
 EXERCISES = ["05_gradient_clipping"]   # one exercise: a class of several costs the suite half a minute more
 EVIL_NAME = "<script>document.title='PWNED'<\\script><img src=x onerror=alert(1)>"
@@ -169,6 +169,8 @@ def test_the_pages_load_offline_and_look_right(reader, rendered):
             assert figures >= 1 and page.locator("svg[role=img] desc").first.text_content().strip()
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow} px wider than the window"
+        violations = axe_violations(page)
+        assert not violations, f"{path}:\n  " + "\n  ".join(violations)
 
 
 def test_a_script_in_a_submissions_name_and_what_it_raises_does_not_run(graded, rendered, reader):
