@@ -202,22 +202,6 @@ class LiveFigure:
     def frame(self, result) -> bytes:
         return encode_png(self.draw(result))
 
-    def text_alternative(self, said: str = "") -> str:
-        """What the figure shows, in words: its title (unless it is ``said``
-        already) and each panel's title with what it plots against what. The
-        views write their titles from the numbers they draw ("Gradients:
-        first/last = 1.3e-01"), so this follows every frame."""
-        parts = []
-        suptitle = getattr(self.figure, "_suptitle", None)
-        if suptitle is not None and suptitle.get_text() and suptitle.get_text() != said:
-            parts.append(suptitle.get_text())
-        for ax in self.figure.axes:
-            title = ax.get_title() or ax.get_title("left")
-            if title:
-                x, y = ax.get_xlabel(), ax.get_ylabel()
-                parts.append(f"{title} ({y} against {x})" if x and y else title)
-        return "; ".join(parts)
-
     def picture(self) -> bytes:
         """The figure as it is now, a PNG compressed for keeping (a notebook's output)."""
         return encode_png(np.asarray(self.figure.canvas.buffer_rgba()), compress_level=6)
@@ -290,7 +274,6 @@ class Explorer:
         width, _ = self.live.size_px
         self.image = w.Image(value=self.live.frame(result), format="png",
                              layout=w.Layout(width=f"{width}px", max_width="100%", height="auto"))
-        self.image.tooltip = self.text_alternative(first)
         self.status = w.HTML(layout=w.Layout(min_height="1.6em"))
         self.code_view = w.HTML()
         self.shown = first          # the values whose exact result is on screen
@@ -393,7 +376,7 @@ class Explorer:
             return
         if not preview:
             self.exact_seconds, self.shown = computed, values
-        self.show_frame(png, values)
+        self.image.value = png
         self._set_status(values, "preview" if preview else "exact", computed, drawn)
         if not preview:
             self._set_code(values)
@@ -411,20 +394,6 @@ class Explorer:
                 raise TimeoutError(f"the explorer did not catch up within {timeout} s")
 
     # -- around the figure --------------------------------------------------
-    def text_alternative(self, values: dict) -> str:
-        """The figure in words, for a reader who cannot see it: the controls'
-        values and what the figure shows at them (:meth:`LiveFigure.text_alternative`)."""
-        what = self.describe(values) if self.describe else ""
-        shown = self.live.text_alternative(said=what)
-        return f"{what}: {shown}" if what and shown else what or shown
-
-    def show_frame(self, png: bytes, values: dict) -> None:
-        """Put a new frame on screen with its text alternative (the image's
-        ``title``, which screen readers read as its name), updated together."""
-        with self.image.hold_sync():
-            self.image.value = png
-            self.image.tooltip = self.text_alternative(values)
-
     def _set_status(self, values, kind, computed, drawn):
         what = self.describe(values) if self.describe else ""
         if kind == "preview":

@@ -737,7 +737,7 @@ class TrainingExplorer(Explorer):
             self._show_error()
             return
         drawn = time.perf_counter() - start - computed
-        self.show_frame(png, self.values())
+        self.image.value = png
         if history.step > before:
             trained = history.seconds - trained_before
             self.steps_per_s = (history.step - before) / trained if trained > 0 else 0.0

@@ -3,7 +3,6 @@ control change reaches the compute function and the figure); the live-figure
 machinery (blitting, coalescing, previews); the Keras code each explorer shows
 (executed, it builds what the explorer computes on); presets; the static picture."""
 import math
-import re
 import time
 
 import keras
@@ -655,24 +654,3 @@ def test_the_explorers_draw_in_the_courses_colours(all_explorers):
         odd = {c for c in colours if c not in allowed and not (c[1:3] == c[3:5] == c[5:7])}
         assert not odd, f"the {name} explorer draws with {sorted(odd)}, outside the course's palette"
         assert colours & allowed, f"the {name} explorer draws with none of the palette's colours"
-
-
-def test_each_explorers_figure_is_described_in_words_frame_by_frame(all_explorers):
-    """The figure's text alternative (the image's title, what a screen reader reads as its name):
-    the controls' values and what each panel shows, from the numbers drawn; it changes with them."""
-    for name, ui in all_explorers.items():
-        e = ui.explorer
-        first_preset, *others = e.presets.items()
-        e.apply(**first_preset[1])
-        ui.flush()
-        before = e.image.tooltip
-        assert len(before) >= 40 and "against" in before, (name, before)   # each panel: what against what
-        assert before == e.text_alternative(e.shown)
-        if name == "gradient flow":   # the numbers drawn, as drawn: the ratio in the panel's title
-            title = e.live.figure.axes[0].get_title()
-            assert re.search(r"first/last = \S+", title) and title in before, (title, before)
-        label, values = next(((label, v) for label, v in others if v != first_preset[1]), (None, None))
-        if label is not None:
-            e.apply(**values)
-            ui.flush()
-            assert e.image.tooltip != before, f"the {name} explorer's description did not change with {label!r}"
