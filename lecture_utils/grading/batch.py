@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import csv
 import json
 import os
 import shutil
@@ -54,7 +53,7 @@ from typing import Callable, Iterable
 
 from .. import data, exercises
 from . import memory, sandbox
-from .grades import COLUMNS
+from .grades import COLUMNS, write_rows
 from .safetext import LABEL_LIMIT, MESSAGE_LIMIT, clean, csv_cell
 
 SANDBOXED, UNSANDBOXED = "bubblewrap", "NONE (--no-sandbox): student code ran with your permissions"
@@ -317,16 +316,9 @@ def _digest(path: Path) -> str:
 
 
 def _write_csv(path: Path, rows: list[list]) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for row in rows:  # what a submission wrote, cleaned (safetext): no escapes, no formulas
-            writer.writerow([csv_cell(cell, LABEL_LIMIT if i == 0 else MESSAGE_LIMIT) if cell is not None else ""
-                             for i, cell in enumerate(row)])
-        f.flush()
-        os.fsync(f.fileno())   # on disk before it takes the place of the last good CSV
-    tmp.replace(path)
+    # what a submission wrote, cleaned (safetext): no escapes, no formulas
+    write_rows(path, [COLUMNS] + [[csv_cell(cell, LABEL_LIMIT if i == 0 else MESSAGE_LIMIT) if cell is not None
+                                   else "" for i, cell in enumerate(row)] for row in rows])
 
 
 MIN_BUDGET = 1 * memory.GiB   # below this not even an honest submission's judge imports Keras

@@ -33,13 +33,12 @@ no formula reaches the instructor's spreadsheet.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import os
 import re
 from pathlib import Path
 
-from .grades import GRADED, Grades, GradesError, Result, read_rows, student_of
+from ..exercises import as_points
+from .grades import GRADED, Grades, GradesError, Result, read_rows, student_of, write_rows
 from .safetext import LABEL_LIMIT, clean, csv_cell
 
 POINTS_POSSIBLE = "Points Possible"
@@ -272,13 +271,8 @@ def match(grades: Grades, roster: Roster | None) -> Match:
 # --------------------------------------------------------------------------
 # The files
 
-def _number(value: float) -> int | float:
-    value = round(value, 6)
-    return int(value) if value.is_integer() else value
-
-
 def _text(value: float) -> str:
-    return f"{_number(value):g}"
+    return f"{as_points(value):g}"
 
 
 def possible(grades: Grades, exercise: str) -> float | None:
@@ -302,22 +296,11 @@ def _write(out_path: str | Path, rows: list[list], overwrite: bool) -> None:
     path = Path(out_path)
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise GradesError(f"{path}: exists already; not replaced (choose another name, or ask to overwrite it)")
-    tmp = path.with_name(path.name + ".partial")
     try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            for row in rows:
-                writer.writerow(["" if cell is None else _number(cell) if isinstance(cell, float) else csv_cell(cell)
-                                 for cell in row])
-            f.flush()
-            os.fsync(f.fileno())   # on disk before it takes the place of the last good file
-        tmp.replace(path)
+        write_rows(path, [["" if cell is None else as_points(cell) if isinstance(cell, float) else csv_cell(cell)
+                           for cell in row] for row in rows])
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise GradesError(f"{path}: cannot be written: {exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _points(result: Result | None) -> float | None:

@@ -31,13 +31,16 @@ answered, so item analysis leaves it out and the class page counts it apart):
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import math
+import os
 import re
 from pathlib import Path
 from typing import Iterable
 
+from ..exercises import _question_order
 from .safetext import uncsv_cell
 
 COLUMNS = ("submission", "exercise", "question", "points", "max", "status", "message", "sandbox")
@@ -119,6 +122,33 @@ def read_rows(path: str | Path) -> list[list[str]]:
         raise GradesError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GradesError(f"{path}: cannot be read as a CSV in UTF-8: {exc}") from None
+
+
+def write_rows(path: str | Path, rows: Iterable[list]) -> None:
+    """``rows`` (cells ready to write) as the CSV file ``path``: written to
+    ``path.partial``, on disk (synced), then renamed into place, so a CSV cut
+    short never takes the place of a good one; the partial file is removed if
+    writing fails.
+
+    Raises:
+        OSError: it cannot be written.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())   # on disk before it takes the place of the last good file
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def counted(values: Iterable[float]) -> dict[float, int]:
+    """value -> how many times it occurs, smallest value first."""
+    return dict(sorted(collections.Counter(values).items()))
 
 
 def _header(path: str, first: list[str]) -> None:
@@ -211,13 +241,8 @@ def read(paths: Iterable[str | Path]) -> Grades:
             label = next(iter(pending))
             raise GradesError(f"{path}: {label} has no TOTAL row (the file was cut short, or edited)")
     for exercise, known in questions.items():
-        questions[exercise] = dict(sorted(known.items(), key=lambda kv: _order(kv[0])))
+        questions[exercise] = dict(sorted(known.items(), key=lambda kv: _question_order(kv[0])))
     return Grades(results, dict(sorted(questions.items())), files)
-
-
-def _order(name: str) -> tuple:
-    m = re.fullmatch(r"([A-Za-z_]*)(\d+)(.*)", name)
-    return (m.group(1), int(m.group(2)), m.group(3)) if m else (name, 0, "")
 
 
 # --------------------------------------------------------------------------
@@ -265,9 +290,6 @@ def items(grades: Grades, exercise: str) -> list[Item]:
         full = sum(p >= top - 1e-9 for p in points) / n if n else 0.0
         difficulty = mean / top if n and top else 0.0
         discrimination = correlation(points, rest)
-        counts: dict[float, int] = {}
-        for p in points:
-            counts[p] = counts.get(p, 0) + 1
         flags = []
         if n and full == 0:
             flags.append("nobody gets every point")
@@ -275,7 +297,7 @@ def items(grades: Grades, exercise: str) -> list[Item]:
             flags.append("everybody gets every point")
         if discrimination is not None and discrimination < 0:
             flags.append("discriminates negatively: students who do well on the rest do worse here")
-        out.append(Item(question, top, n, mean, full, difficulty, discrimination, dict(sorted(counts.items())),
+        out.append(Item(question, top, n, mean, full, difficulty, discrimination, counted(points),
                         flags))
     return out
 

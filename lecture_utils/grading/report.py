@@ -241,28 +241,14 @@ def _summary(results: list[g.Result]) -> dict:
             "mean": statistics.fmean(totals) if totals else None,
             "median": statistics.median(totals) if totals else None,
             "possible": max((r.possible or 0) for r in graded) if graded else None,
-            "counts": _counts(totals),
+            "totals": totals, "counts": g.counted(totals),
             "not_graded": dict(sorted(not_graded.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))}
-
-
-def _binned(counts: dict[float, int]) -> dict[float, int]:
-    """Counts of totals in bars of one point: 4.5 in the bar of 4."""
-    out: dict[float, int] = {}
-    for v, n in counts.items():
-        out[float(int(v))] = out.get(float(int(v)), 0) + n
-    return out
-
-
-def _counts(values: list[float]) -> dict[float, int]:
-    out: dict[float, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return dict(sorted(out.items()))
 
 
 def _glance(exercise: str, s: dict, link: str | None, heading: str | None = None) -> str:
     title = f"{exercise}: the totals of {s['graded']} graded submissions"
-    figure = bars(_binned(s["counts"]), title, f"total points (of {_num(s['possible'])}; a bar per point)",
+    per_point = g.counted(float(int(t)) for t in s["totals"])   # a bar per point: 4.5 in the bar of 4
+    figure = bars(per_point, title, f"total points (of {_num(s['possible'])}; a bar per point)",
                   _describe_counts(s["counts"], "points") + (f"; mean {_num(s['mean'])}, median "
                                                              f"{_num(s['median'])}" if s["graded"] else ""),
                   domain=range(int(s["possible"] or 0) + 1))
@@ -293,9 +279,9 @@ def _overview(summaries: dict[str, dict]) -> str:
 MONDAY = 8   # the mistakes the class page lists
 
 
-def _monday(grades: g.Grades, exercises: list[str]) -> str:
+def _monday(mistakes: dict[str, dict[str, list[g.Mistake]]]) -> str:
     """The most common mistakes of the whole class (not the unanswered): what to teach again."""
-    found = [(x, m) for x in exercises for groups in g.mistakes(grades, x).values() for m in groups
+    found = [(x, m) for x, questions in mistakes.items() for groups in questions.values() for m in groups
              if m.kind != "NotAnswered"]
     found.sort(key=lambda xm: (-xm[1].share, -xm[1].count))
     if not found:
@@ -311,9 +297,9 @@ def _monday(grades: g.Grades, exercises: list[str]) -> str:
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def _exercise_page(grades: g.Grades, exercise: str, names: dict, hint_of: dict[str, str]) -> str:
+def _exercise_page(grades: g.Grades, exercise: str, names: dict, s: dict,
+                   mistakes: dict[str, list[g.Mistake]]) -> str:
     results = grades.of(exercise)
-    s = _summary(results)
     parts = [f"<h1>{_e(exercise)}: the class's results</h1>", _glance(exercise, s, None, "At a glance")]
     its = g.items(grades, exercise)
     parts.append("<h2>Per question</h2><p class=\"muted\">Over the graded submissions. <em>Difficulty</em> is "
@@ -338,7 +324,7 @@ def _exercise_page(grades: g.Grades, exercise: str, names: dict, hint_of: dict[s
     parts.append(f"<h2>The common mistakes</h2><p class=\"muted\">Per question, the failing checks of the "
                  f"{s['graded']} graded submissions, grouped by what they diagnose (numbers and quoted texts "
                  f"shown as # and \"…\"), most frequent first. A submission counts once per group.</p>")
-    for question, groups in g.mistakes(grades, exercise).items():
+    for question, groups in mistakes.items():
         parts.append(f'<h3 id="{_e(question)}">{_e(question)}</h3>')
         if not groups:
             parts.append("<p>No failing check.</p>")
@@ -457,13 +443,14 @@ def write(grades: g.Grades, out: str | Path, exercises_dir: str | Path | None = 
             f"{len(grades.results)} submissions of {len(exercises)} exercise{'s' if len(exercises) != 1 else ''}."
             "</p>"]
     summaries = {x: _summary(grades.of(x)) for x in exercises}
+    mistakes = {x: g.mistakes(grades, x) for x in exercises}
     if exercises:
         body.append(_overview(summaries))
-        body.append(_monday(grades, exercises))
+        body.append(_monday(mistakes))
     for x in exercises:
         body.append(_glance(x, summaries[x], f"{x}.html"))
         page = out / f"{x}.html"
-        page.write_text(_exercise_page(grades, x, names, hint_of[x]), encoding="utf-8")
+        page.write_text(_exercise_page(grades, x, names, summaries[x], mistakes[x]), encoding="utf-8")
         pages.append(page)
     unknown = [r for r in grades.results if not r.exercise]
     if unknown:
