@@ -121,8 +121,9 @@ def mathjax_dir() -> Path:
     return folder
 
 
-def lay_out_sources(src: Path, root: Path = ROOT) -> None:
-    """Write every source page of the site into ``src`` (emptied first)."""
+def lay_out_sources(src: Path, root: Path = ROOT) -> dict[str, str]:
+    """Write every source page of the site into ``src`` (emptied first).
+    Returns the notebooks' figures' text alternatives (:func:`figure_alts`)."""
     if src.exists():
         shutil.rmtree(src)
     shutil.copytree(root / "site", src)
@@ -130,10 +131,14 @@ def lay_out_sources(src: Path, root: Path = ROOT) -> None:
     into.mkdir(parents=True)
     for part in MATHJAX_PARTS:
         (shutil.copytree if (mathjax / part).is_dir() else shutil.copy2)(mathjax / part, into / part)
+    alts = {}
     for path in lecture_notebooks(root):
-        nbformat.write(notebook_for_the_site(path)[0], src / path.name)
+        nb = notebook_for_the_site(path)[0]
+        nbformat.write(nb, src / path.name)
+        alts.update(figure_alts(nb))
     (src / "exercises.md").write_text(exercises_page(root), encoding="utf-8")
     (src / "report.md").write_text(report_page(root), encoding="utf-8")
+    return alts
 
 
 def build(out: Path, src: Path) -> float:
@@ -142,16 +147,13 @@ def build(out: Path, src: Path) -> float:
     from sphinx.cmd.build import build_main
 
     start = time.perf_counter()
-    lay_out_sources(src)
+    alts = lay_out_sources(src)
     if out.exists():
         shutil.rmtree(out)
     code = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d", str(src / ".doctrees"),
                        str(src), str(out)])
     if code:
         raise SystemExit(f"sphinx-build failed (exit {code}); its warnings are above")
-    alts = {}
-    for path in lecture_notebooks():
-        alts.update(figure_alts(nbformat.read(path, as_version=4)))
     for page in out.glob("*.html"):
         _accessible(page, alts)
     return time.perf_counter() - start
