@@ -6,21 +6,22 @@ notebook can put several side by side. Plots never load data or build models.
 
 from __future__ import annotations
 
-import base64
 import io
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-# the explorers' figures: one view each draws both the live explorer and these
-from .explorers.activation import plot_activation  # noqa: F401
-from .explorers.batch_stats import plot_batch_stats  # noqa: F401
-from .explorers.clipping import plot_clipping  # noqa: F401
-from .explorers.gradient_flow import plot_gradient_flow  # noqa: F401
-from .explorers.initializer import plot_initializer  # noqa: F401
-from .explorers.training import plot_training  # noqa: F401
-from .explorers.transfer import plot_transfer  # noqa: F401
+# the explorers' figures: one view each draws both the live explorer and these, and one
+# function each says what the figure shows, in words (its text alternative, for show())
+from .explorers.activation import activation_in_words, plot_activation  # noqa: F401
+from .explorers.batch_stats import batch_stats_in_words, plot_batch_stats  # noqa: F401
+from .explorers.clipping import clipping_in_words, plot_clipping  # noqa: F401
+from .explorers.gradient_flow import gradient_flow_in_words, plot_gradient_flow  # noqa: F401
+from .explorers.initializer import initializer_in_words, plot_initializer  # noqa: F401
+from .explorers.training import plot_training, training_in_words  # noqa: F401
+from .explorers.transfer import plot_transfer, transfer_in_words  # noqa: F401
+from .explorers.access import figure_bundle
 
 _FIELD_LABELS = {
     "mean": "activation mean",
@@ -47,9 +48,8 @@ def show(fig, alt: str) -> None:
     then close it. ``alt`` says what the figure shows and what it shows about
     the lecture, written from the run's numbers (an f-string of the values the
     cell computed), e.g. ``f"gradient norm per layer, from {g[-1]:.0e} at layer
-    10 to {g[0]:.0e} at layer 1: the vanishing gradient"``. It is stored as the
-    output's ``image/png`` metadata ``alt``, which nbconvert's HTML and the
-    course's website (tools/build_site.py) write as the image's ``alt``.
+    10 to {g[0]:.0e} at layer 1: the vanishing gradient"``. See :func:`figure_bundle`
+    (``lecture_utils.explorers.access``) for where it is stored.
 
     Raises:
         ValueError: ``alt`` is shorter than :data:`ALT_MIN_CHARS` characters or
@@ -64,8 +64,8 @@ def show(fig, alt: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
-    display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": text}, raw=True,
-            metadata={"image/png": {"alt": text}})
+    data, metadata = figure_bundle(buffer.getvalue(), text, text)   # where each reader finds the alt
+    display(data, raw=True, metadata=metadata)
 
 
 def plot_image_grid(X, y, class_names, n_rows: int = 3, n_cols: int = 8, title: str | None = None):

@@ -16,6 +16,11 @@ extensions = ["myst_nb", "sphinx.ext.githubpages"]
 # The committed notebooks are executed in the full profile: show them as they are.
 nb_execution_mode = "off"
 nb_merge_streams = True
+# A figure's output carries its PNG twice: as image/png (with its text alternative in the
+# output's metadata, which tools/build_site.py writes as the alt of the image file) and as an
+# HTML <img alt> for JupyterLab (lecture_utils.plots.figure_bundle). The site takes the PNG:
+# an image file, not the picture inlined in the page.
+nb_mime_priority_overrides = [("html", "image/png", 25)]
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]

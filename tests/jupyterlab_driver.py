@@ -184,12 +184,14 @@ def free_port() -> int:
 
 class LabServer:
     """JupyterLab on 127.0.0.1, a free port and a random token, serving a copy
-    of ``notebooks`` (outputs cleared) from ``workdir``: running cells in the
+    of ``notebooks`` (outputs cleared, unless ``keep_outputs``) from ``workdir``: running cells in the
     browser never touches the committed notebooks. Kernels get the fast
     profile and TensorFlow. Use as a context manager: it always stops."""
 
-    def __init__(self, notebooks: Path, workdir: Path, start_timeout: float = 120, env: dict | None = None):
+    def __init__(self, notebooks: Path, workdir: Path, start_timeout: float = 120, env: dict | None = None,
+                 keep_outputs: bool = False):
         self.notebooks, self.workdir, self.start_timeout = notebooks, workdir, start_timeout
+        self.keep_outputs = keep_outputs   # serve the notebooks as committed, outputs and all
         self.extra_env = dict(env or {})
         self.port, self.token = free_port(), os.urandom(16).hex()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -202,7 +204,7 @@ class LabServer:
     def _prepare(self):
         shutil.copytree(self.notebooks, self.root / self.notebooks.name,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        for path in (self.root / self.notebooks.name).glob("*.ipynb"):
+        for path in [] if self.keep_outputs else (self.root / self.notebooks.name).glob("*.ipynb"):
             nb = nbformat.read(path, as_version=4)
             nb.metadata.pop("widgets", None)
             for cell in nb.cells:
@@ -758,3 +760,102 @@ def run_code(client, code: str, timeout: float = 60) -> tuple[str, str]:
         msg["content"].get("text", "") if msg["msg_type"] == "stream" else
         "\n".join(msg["content"].get("traceback", [])) if msg["msg_type"] == "error" else ""))
     return reply["content"]["status"], "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Keyboard and screen reader (lecture_utils/explorers/access.py).
+
+# Marks every control of the explorer a keyboard user must reach (data-walk="i")
+# and says what each is; the presets are buttons like the others.
+MARK_CONTROLS_JS = """(cell) => {
+  const box = cell.querySelector('.lecture-explorer');
+  const found = [...box.querySelectorAll(
+    'select, .noUi-handle, input, button, .jupyter-widget-Collapse-header')];
+  const controls = found.filter((e) => !(e.disabled || e.closest('.noUi-target[disabled]')
+                                          || e.closest('[style*="display: none"]')));
+  controls.forEach((e, i) => e.setAttribute('data-walk', String(i)));
+  return controls.length;
+}"""
+
+# What has the focus: inside the explorer or not, which control (data-walk),
+# its kind and accessible name as the access piece or the page gives it.
+FOCUSED_JS = """(cell) => {
+  const a = document.activeElement;
+  const box = cell.querySelector('.lecture-explorer');
+  const inside = !!(a && box.contains(a));
+  let kind = a ? a.tagName.toLowerCase() : '';
+  if (a && a.classList.contains('noUi-handle')) kind = 'slider';
+  else if (a && a.classList.contains('jupyter-widget-Collapse-header')) kind = 'accordion';
+  else if (a && a.tagName === 'INPUT') kind = a.type === 'checkbox' ? 'checkbox' : 'text';
+  let name = a ? (a.getAttribute('aria-label') || '') : '';
+  if (!name && a && a.labels && a.labels.length) name = a.labels[0].textContent.trim();
+  if (!name && a) name = (a.textContent || a.getAttribute('title') || '').trim();
+  const active = [...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex(
+    (c) => c.classList.contains('jp-mod-active'));
+  // at the end of its range, a step goes the other way
+  const atEnd = !!a && ((kind === 'slider' && a.getAttribute('aria-valuenow') === a.getAttribute('aria-valuemax'))
+                        || (kind === 'select' && a.selectedIndex === a.options.length - 1));
+  return {inside, walk: a && a.getAttribute('data-walk'), kind, name, atEnd,
+          value: a ? (a.value ?? a.getAttribute('aria-valuetext') ?? a.getAttribute('aria-expanded')) : null,
+          checked: a && a.type === 'checkbox' ? a.checked : null, activeCell: active,
+          alt: (box.querySelector('img') || {}).alt || ''};
+}"""
+
+# the key that changes a control of each kind by one step (a text field: a number)
+STEP_KEY = {"select": "ArrowDown", "slider": "ArrowRight", "checkbox": "Space", "text": "ArrowUp",
+            "accordion": "Enter"}
+
+
+def keyboard_walk(page, lab, rel: str, cell, explorer_cell: int, limit: int = 80) -> dict:
+    """Drive the explorer in ``cell`` by keyboard alone: focus its first control,
+    then Tab from control to control; on each (presets excepted: a click would
+    replace every value) press the key that changes it by one step, wait for the
+    explorer, and record what changed. Returns ``{"controls": n, "reached":
+    [...], "changes": [...]}``: each change says whether the control kept the
+    focus, whether JupyterLab's active cell stayed the explorer's (command mode
+    did not take the key), and the figure's text alternative before and after."""
+    n = cell.evaluate(MARK_CONTROLS_JS)
+    # the training explorer's status says "training", never "exact": wait for the kernel only
+    watched = None if (status_state(cell) or {}).get("kind") == "training" else cell
+    cell.evaluate("(cell) => cell.querySelector('[data-walk=\"0\"]').focus()")
+    reached, changes = [], []
+    for _ in range(limit):
+        here = cell.evaluate(FOCUSED_JS)
+        if not here["inside"]:
+            break
+        reached.append(here)
+        key = STEP_KEY.get(here["kind"])
+        if here["atEnd"]:
+            key = {"ArrowDown": "ArrowUp", "ArrowRight": "ArrowLeft"}[key]
+        if key is not None and here["walk"] is not None:
+            page.keyboard.press(key)
+            settle(lab, rel, watched, quiet=0.3)
+            after = cell.evaluate(FOCUSED_JS)
+            changes.append({"kind": here["kind"], "name": here["name"], "before": here, "after": after,
+                            "kept_focus": after["walk"] == here["walk"],
+                            "stayed_in_cell": after["activeCell"] in (explorer_cell, -1)})
+        page.keyboard.press("Tab")
+    return {"controls": n, "reached": reached, "changes": changes}
+
+
+def lab_axe(page, cell) -> tuple[list, list]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations: ``(in the explorer's output,
+    in the rest of the page)``, each ``(rule id, CSS target)`` per element."""
+    cell.evaluate("(cell) => cell.querySelector('.jp-Cell-outputArea').setAttribute('data-axe', 'explorer')")
+    return lab_axe_page(page, "[data-axe=explorer]")
+
+
+def lab_axe_page(page, part: str | None = None) -> tuple[list, list]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations (the axe.min.js that the
+    axe-playwright-python package carries): ``(in the elements matching the CSS
+    selector ``part``, in the rest of the page)``, each ``(rule id, CSS target)``."""
+    from importlib import resources
+
+    from static_pages import AXE_OPTIONS
+
+    page.evaluate(resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8"))
+    flat = lambda result: [(v["id"], " ".join(map(str, node["target"])))  # noqa: E731
+                           for v in result["violations"] for node in v["nodes"]]
+    ours = flat(page.evaluate("([part, o]) => axe.run(part, o)", [part, AXE_OPTIONS])) if part else []
+    everything = flat(page.evaluate("o => axe.run(document, o)", AXE_OPTIONS))
+    return ours, [v for v in everything if v not in ours]

@@ -19,14 +19,17 @@ browser. Set CHROMIUM to use another Chromium binary, and
 BROWSER_TESTS_ALL_CELLS=1 to run every cell above an explorer instead of only
 those it needs.
 """
+import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 
-from jupyterlab_driver import (EXPLORER_CALL, LabServer, cells_needed, click_button, close_notebook_tab,
-                               find_explorers, kernel_says, measure_explorer, measure_training, status_state)
+from jupyterlab_driver import (EXPLORER_CALL, LabServer, cells_needed, close_notebook_tab,
+                               find_explorers, kernel_says, keyboard_walk, lab_axe, lab_axe_page,
+                               measure_explorer,
+                               measure_training, status_state)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -79,6 +82,7 @@ def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
     shot = SCREENSHOTS / explorer.name
     try:
         m = measure_explorer(page, lab, explorer, SCREENSHOTS, n_changes=N_CHANGES)
+        access = check_access(page, lab, explorer)   # after the timing: it changes every control
     except BaseException as e:
         try:
             page.screenshot(path=f"{shot}-failure.png")
@@ -117,6 +121,80 @@ def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
     before, after = m["height_px"]
     if final is not None:  # the new explorers: the page does not jump when the figure changes
         assert abs(after - before) <= 2, f"the explorer's height went from {before} to {after} px"
+    with capsys.disabled():
+        print(f"[access] {explorer.name}: {access['said']}")
+    assert not access["failures"], "\n".join(access["failures"])
+
+
+# -- keyboard and screen reader (lecture_utils/explorers/access.py) ------------------
+
+KNOWN_LAB_VIOLATIONS = json.loads((ROOT / "tests" / "a11y_jupyterlab_known.json").read_text())["known"]
+
+# what a screen reader is given beside the controls: the slider handles' names and values as
+# the readouts show them (a log slider's 0.050, not its exponent), and the status line's role
+ACCESS_STATE_JS = """(cell) => {
+  const box = cell.querySelector('.lecture-explorer');
+  const sliders = [...box.querySelectorAll('.widget-slider')].map((s) => {
+    const h = s.querySelector('.noUi-handle');
+    const r = s.querySelector('.widget-readout');
+    return {label: h.getAttribute('aria-label'), valuetext: h.getAttribute('aria-valuetext'),
+            readout: r ? r.textContent.trim() : null};
+  });
+  const status = box.querySelector('.explorer-status').closest('.widget-html');
+  return {sliders, status: [status.getAttribute('role'), status.getAttribute('aria-live')]};
+}"""
+
+
+def check_access(page, lab, explorer, cell=None) -> dict:
+    """The explorer, open in ``page``, for a keyboard and a screen reader: axe-core
+    finds no WCAG 2.0/2.1 A or AA violation in its output, and none in the rest of
+    JupyterLab beyond tests/a11y_jupyterlab_known.json; a keyboard-only walk
+    (Tab from its first control) reaches every enabled control, each with a name,
+    and changes each (presets aside) with a key, the control keeping the focus
+    and JupyterLab staying on the explorer's cell; the figure's text alternative
+    follows the changes; the sliders say their values as their readouts do; the
+    status line is a polite live region. Returns ``{"said": ..., "failures": [...]}``."""
+    rel = f"notebooks/{explorer.notebook.name}"
+    cell = cell or page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(explorer.cell)
+    failures = []
+    ours, rest = lab_axe(page, cell)
+    failures += [f"axe, in the explorer: {rule} on {target}" for rule, target in ours]
+    unknown = [(rule, target) for rule, target in rest if not any(
+        k["rule"] == rule and k["element"] in target for k in KNOWN_LAB_VIOLATIONS)]
+    failures += [f"axe, in JupyterLab (not in tests/a11y_jupyterlab_known.json): {rule} on {target}"
+                 for rule, target in unknown]
+    alt_before = cell.evaluate("(c) => c.querySelector('.lecture-explorer img').alt")
+    walk = keyboard_walk(page, lab, rel, cell, explorer.cell)
+    reached = {r["walk"] for r in walk["reached"] if r["walk"] is not None}
+    missed = cell.evaluate("""(c) => [...c.querySelectorAll('[data-walk]')].filter((e) =>
+        !(e.disabled || e.closest('.noUi-target[disabled]'))).map((e) => e.getAttribute('data-walk'))""")
+    missed = sorted(set(missed) - reached, key=int)
+    if missed:
+        failures.append(f"Tab never reached the enabled controls {missed} of {walk['controls']}")
+    for r in walk["reached"]:
+        if not r["name"]:
+            failures.append(f"a {r['kind']} without an accessible name")
+    for c in walk["changes"]:
+        before, after = c["before"], c["after"]
+        changed = (before["value"], before["checked"]) != (after["value"], after["checked"])
+        if not (c["kept_focus"] and c["stayed_in_cell"] and changed):
+            failures.append(f"{c['kind']} {c['name']!r} by keyboard: value {before['value']!r} -> "
+                            f"{after['value']!r}, kept the focus: {c['kept_focus']}, JupyterLab stayed on the "
+                            f"explorer's cell: {c['stayed_in_cell']}")
+    kinds = {c["kind"] for c in walk["changes"]}
+    alt_after = cell.evaluate("(c) => c.querySelector('.lecture-explorer img').alt")
+    if len(alt_before) < 40 or alt_after == alt_before:
+        failures.append(f"the figure's text alternative did not follow the changes: {alt_before!r} -> {alt_after!r}")
+    state = cell.evaluate(ACCESS_STATE_JS)
+    for slider in state["sliders"]:
+        if not slider["label"] or slider["valuetext"] != slider["readout"]:
+            failures.append(f"a slider's handle says {slider}")
+    if state["status"] != ["status", "polite"]:
+        failures.append(f"the status line's role and aria-live are {state['status']}")
+    said = (f"axe: {len(ours)} violations in the explorer, {len(rest)} in JupyterLab (known: "
+            f"{len(rest) - len(unknown)}); Tab reached {len(reached)} of {walk['controls']} controls, "
+            f"changed {len(walk['changes'])} by keyboard ({', '.join(sorted(kinds))}); alt now: {alt_after[:90]}…")
+    return {"said": said, "failures": failures}
 
 
 def test_the_training_explorer_exists():
@@ -171,10 +249,18 @@ def test_training_explorer_plays_pauses_and_stops_with_the_page(explorer, browse
         # the page showed it at the click, may be one frame behind the kernel), then nothing moves
         assert m["steps_after_click"] <= 2 * MIN_STEPS_PER_FRAME, m
         assert m["after_pause"]["step"] == m["paused"]["step"] and m["frames_after_pause"] == 0, m
-        # Play again, then close the notebook: the page stops ticking, the kernel stops training
-        click_button(cell, "Play")
+        access = check_access(page, lab, explorer, cell)   # every control changed: a new run, paused
+        with capsys.disabled():
+            print(f"[access] {explorer.name}: {access['said']}")
+        assert not access["failures"], "\n".join(access["failures"])
+        # Play again, by keyboard: the focus goes to Pause (Play disables itself), not to the page;
+        # then close the notebook: the page stops ticking, the kernel stops training
+        cell.locator(".jp-Cell-outputArea button.jupyter-button", has_text="Play").first.focus()
+        page.keyboard.press("Enter")
         time.sleep(1.5)
         assert status_state(cell)["state"] == "playing"
+        focused = page.evaluate("() => document.activeElement.textContent.trim()")
+        assert focused == "Pause", f"after Play by keyboard the focus is on {focused!r}, not on Pause"
         before, _ = _training_state(lab, rel)
         time.sleep(1.0)
         playing, threads = _training_state(lab, rel)
@@ -259,6 +345,7 @@ def test_the_html_export_shows_each_explorer_picture_offline(notebook, browser, 
         page.goto(html.as_uri())
         page.wait_for_load_state("load")
         # the explorer cells' outputs: the cells whose source calls explore_…(
+        alts = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea img')].map(i => i.alt)")
         found = page.evaluate("""() => [...document.querySelectorAll('.jp-CodeCell')]
             .filter(c => /explore_\\w+\\(/.test(c.querySelector('.jp-InputArea')?.innerText || ''))
             .map(c => [...c.querySelectorAll('.jp-OutputArea img')].map(i => [i.complete, i.naturalWidth]))""")
@@ -268,5 +355,49 @@ def test_the_html_export_shows_each_explorer_picture_offline(notebook, browser, 
     assert len(found) == len(explorer_cells), f"{len(found)} explorer cells in the HTML, {len(explorer_cells)} in the notebook"
     for images in found:
         assert images and all(done and width > 0 for done, width in images), f"an explorer without its picture: {images}"
+    # every figure of the export says what it shows (nbconvert shows the figures' <img alt>)
+    assert alts and all(len(alt) >= 40 for alt in alts), f"figures without a text alternative: {alts}"
     widget_js = [u for u in asked if "jupyter-widgets" in u or "html-manager" in u or "unpkg" in u]
     assert not widget_js, f"the page asks for the widgets' JavaScript: {widget_js}"
+
+
+# -- the committed notebooks in JupyterLab, by axe-core ------------------------------------
+
+ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def lab_as_committed(tmp_path_factory):
+    """JupyterLab serving a copy of notebooks/ as committed, outputs and all; always stopped."""
+    with LabServer(NOTEBOOKS, tmp_path_factory.mktemp("jupyterlab-committed"), keep_outputs=True) as server:
+        yield server
+
+
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_as_committed_meets_wcag_in_jupyterlab(notebook, browser, lab_as_committed):
+    """A student opens a committed notebook in JupyterLab: every figure shows with its text
+    alternative (JupyterLab renders the figures' <img alt>, not the image/png metadata), and
+    axe-core finds no WCAG 2.0/2.1 A or AA violation beyond JupyterLab's own, listed in
+    tests/a11y_jupyterlab_known.json."""
+    import nbformat
+
+    from jupyterlab_driver import PAGE_TIMEOUT_S, wait
+
+    lab, rel = lab_as_committed, f"notebooks/{notebook.name}"
+    cells = nbformat.read(notebook, as_version=4).cells
+    figures = sum("image/png" in o.get("data", {}) for c in cells if c.cell_type == "code" for o in c.outputs)
+    page = browser.new_page()
+    try:
+        page.goto(f"{lab.url}/lab/workspaces/committed-{notebook.stem}/tree/{rel}?token={lab.token}")
+        shown = page.locator(".jp-NotebookPanel .jp-OutputArea-output img")
+        wait(lambda: shown.count() >= figures, PAGE_TIMEOUT_S,
+             lambda: f"JupyterLab shows {shown.count()} of the {figures} figures of {rel}", 0.2)
+        alts = shown.evaluate_all("(images) => images.map((i) => i.alt)")
+        ours, rest = lab_axe_page(page)
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+    assert all(len(alt) >= 40 for alt in alts), f"figures without a text alternative in JupyterLab: {alts}"
+    unknown = [(rule, target) for rule, target in ours + rest if not any(
+        k["rule"] == rule and k["element"] in target for k in KNOWN_LAB_VIOLATIONS)]
+    assert not unknown, f"{rel} in JupyterLab: " + "; ".join(f"{r} on {t}" for r, t in unknown)

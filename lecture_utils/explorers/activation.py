@@ -181,6 +181,27 @@ class ActivationView:
         return self.legends
 
 
+def activation_in_words(pair) -> str:
+    """The figure in words (its text alternative), from the numbers it draws:
+    ``pair`` is (curve, reference), as the view takes it."""
+    curve, reference = pair
+    z, df = curve.z, curve.df
+    left, middle, right = df[0], float(np.interp(0.0, z, df)), df[-1]
+    if abs(left) < 0.05 and abs(right) < 0.05:
+        verdict = "flat on both sides: it saturates, and its gradient vanishes there"
+    elif left == 0:
+        verdict = "flat for negative z: a unit whose inputs stay negative gets no gradient and can die"
+    elif abs(left) < 0.05:
+        verdict = "almost flat for large negative z, but never exactly 0"
+    else:
+        verdict = "a slope away from 0 everywhere: no unit stops learning"
+    text = (f"{curve.label} and its derivative for z from {z[0]:g} to {z[-1]:g}: the slope f′ is {left:.2g} at "
+            f"z = {z[0]:g}, {middle:.2g} at 0 and {right:.2g} at z = {z[-1]:g}; {verdict}")
+    if reference is not None and reference.name != curve.name:
+        text += f" ({reference.label} drawn in grey for comparison)"
+    return text
+
+
 def plot_activation(curve: ActivationCurve, axes=None, reference: ActivationCurve | None = None):
     """The activation explorer's figure, drawn once. Returns the two axes."""
     return static_figure(ActivationView, (curve, reference), axes)
@@ -227,5 +248,5 @@ def explore_activation(name: str = "leaky_relu", compare: str | None = "relu"):
         return compute(values)[0].label
 
     explorer = Explorer(controls, compute, ActivationView, [["function"], ["parameter"]], presets=PRESETS,
-                        code=keras_code, describe=describe)
+                        code=keras_code, describe=describe, words=activation_in_words)
     return explorer.widget

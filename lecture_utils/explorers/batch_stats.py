@@ -147,6 +147,15 @@ class BatchStatsView:
         return self.legends
 
 
+def batch_stats_in_words(stats: BatchStats, feature: str = "feature") -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    c = stats.config
+    return (f"{feature}, batch size {c['batch_size']}, momentum {c['momentum']}: the means of "
+            f"{len(stats.batch_means)} mini-batches scatter with a spread of {stats.spread_of_means:.3f} around "
+            f"the full-data mean {stats.full_mean:.3f}; the moving mean ends at {stats.moving_mean[-1]:.3f} and "
+            f"the moving variance at {stats.moving_var[-1]:.3f} against the full-data {stats.full_var:.3f}")
+
+
 def plot_batch_stats(stats: BatchStats, axes=None, feature: str = "feature"):
     """The batch statistics explorer's figure, drawn once. Returns the two axes."""
     return static_figure(lambda ax: BatchStatsView(ax, feature), stats, axes)
@@ -178,5 +187,6 @@ def explore_batch_stats(values: np.ndarray, feature: str = "feature", **initial)
     explorer = Explorer(controls, lambda v: compute_batch_stats(values, v["batch_size"], v["momentum"]),
                         lambda ax: BatchStatsView(ax, feature), [["batch_size"], ["momentum"]],
                         presets=PRESETS, code=keras_code,
-                        describe=lambda v: f"batch size {v['batch_size']}, momentum {v['momentum']}")
+                        describe=lambda v: f"batch size {v['batch_size']}, momentum {v['momentum']}",
+                        words=lambda stats: batch_stats_in_words(stats, feature))
     return explorer.widget

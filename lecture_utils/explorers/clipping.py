@@ -164,6 +164,16 @@ class ClippingView:
         return self.legends
 
 
+def clipping_in_words(clip: Clipping) -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    a = clip.angles
+    vector = lambda v: f"({v[0]:.3g}, {v[1]:.3g})"  # noqa: E731
+    return (f"the gradient {vector(clip.raw)} points at {a['raw']:.1f}°; clipped by value at {clip.threshold:.3g} "
+            f"it becomes {vector(clip.by_value)} at {a['clipvalue']:.1f}°, turned by {clip.turned_by_value:.1f}°; "
+            f"clipped by norm it becomes {vector(clip.by_norm)} at {a['clipnorm']:.1f}°, "
+            f"norm {np.linalg.norm(clip.by_norm):.3g}, the direction kept")
+
+
 def plot_clipping(clip: Clipping, axes=None):
     """The clipping explorer's figure, drawn once. Returns the two axes."""
     return static_figure(ClippingView, clip, axes, figsize=(12, 4.6))
@@ -187,5 +197,6 @@ def explore_clipping(g1: float = 0.9, g2: float = 100.0, threshold: float = 1.0)
     }
     explorer = Explorer(controls, lambda v: compute_clipping(**v), ClippingView, [["g1"], ["g2"], ["threshold"]],
                         presets=PRESETS, code=keras_code, figsize=(12, 4.6),
-                        describe=lambda v: f"gradient [{v['g1']:.4g}, {v['g2']:.4g}], threshold {v['threshold']:.3g}")
+                        describe=lambda v: f"gradient [{v['g1']:.4g}, {v['g2']:.4g}], threshold {v['threshold']:.3g}",
+                        words=clipping_in_words)
     return explorer.widget

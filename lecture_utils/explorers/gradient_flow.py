@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._checks import check_choice, check_int, starting_values
-from .live import Explorer, static_figure, sticky_limits
+from .live import Explorer, ratio_in_words, static_figure, sticky_limits
 from .mlp import ACTIVATIONS, INITIALIZERS, GradientFlow, init_mlp, mlp_gradient_flow
 from .. import palette
 
@@ -75,6 +75,25 @@ def describe(config: dict) -> str:
         init = f"N(0, {config['sigma']:.3g}²)"
     bn = " + BN" if config.get("batch_norm") else ""
     return f"{config.get('depth')} × {config.get('width')} {config.get('activation')}, {init}{bn}"
+
+
+def gradient_flow_in_words(flow: GradientFlow) -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    norms = np.asarray(flow.grad_norms, dtype=float)
+    parts = [describe(flow.config) + ", one batch at initialization"]
+    if np.isfinite(norms).all():
+        parts.append(f"gradient norm per layer from {norms[-1]:.1e} at the output layer to {norms[0]:.1e} at "
+                     f"layer 1; {ratio_in_words(flow.ratio)}")
+    else:
+        parts.append(f"{int((~np.isfinite(norms)).sum())} of {len(norms)} layers' gradients are inf or NaN: "
+                     "they exploded")
+    std = np.asarray(flow.act_std, dtype=float)
+    activations = f"hidden layers' output std {std[0]:.2g} at layer 1, {std[-1]:.2g} at layer {len(std)}"
+    for name, share in (("saturated", flow.saturated), ("dead", flow.dead)):
+        share = np.asarray(share, dtype=float)
+        if not np.all(np.isnan(share)):
+            activations += f", {100 * np.nanmax(share):.0f}% {name} at most"
+    return "; ".join(parts + [activations])
 
 
 # the table's variances as keras.initializers.VarianceScaling arguments (untruncated
@@ -255,6 +274,7 @@ def explore_gradient_flow(X: np.ndarray, y: np.ndarray, **initial):
         controls, lambda v: compute_gradient_flow(X, y, **v), GradientFlowView,
         [["depth", "width", "activation"], ["initializer", "sigma", "batch_norm"]],
         presets=PRESETS, code=lambda v: keras_code(v, np.shape(X)[1:]), describe=describe,
+        words=gradient_flow_in_words,
         preview=lambda v: compute_gradient_flow(X[:n], y[:n], **v),
         preview_note=f"on {n} of the {len(X)} images")
     return explorer.widget

@@ -236,6 +236,18 @@ class InitializerView:
         return self.legends
 
 
+def initializer_in_words(sample: InitializerSample) -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    c, spread = sample.config, np.asarray(sample.spread, dtype=float)
+    last = spread[-1]
+    verdict = ("the signal keeps its scale (within a factor of 2 of 1)" if 0.5 <= last <= 2 else
+               "the signal shrinks layer after layer" if last < 0.5 else "the signal grows layer after layer")
+    return (f"{c['fan_in']}×{c['fan_out']} kernel, {c['distribution']}, scale {c['scale']:g}/{c['mode']}: "
+            f"histogram of the sampled weights over the theoretical density, variance {sample.weights.var():.2e} "
+            f"sampled against {sample.variance:.2e} targeted; the std of z through {c['depth']} {c['activation']} "
+            f"layers goes from {spread[0]:.2g} at layer 1 to {last:.2g} at layer {len(spread)}: {verdict}")
+
+
 def plot_initializer(sample: InitializerSample, axes=None):
     """The initializer explorer's figure, drawn once. Returns the two axes."""
     return static_figure(InitializerView, sample, axes)
@@ -277,15 +289,16 @@ def explore_initializer(**initial):
             explorer.apply(scale=scale, mode=mode)
 
     def name_strategy(change):  # scale and mode set by hand (or a preset): which strategy that is
-        named = [n for n, preset in STRATEGIES.items()
-                 if preset == (controls["scale"].value, controls["mode"].value)]
+        # (the scale as the page's log slider sends it back: 10 ** log10(1.0) is 1.0000000000000002)
+        named = [n for n, (scale, mode) in STRATEGIES.items()
+                 if math.isclose(controls["scale"].value, scale, rel_tol=1e-9) and controls["mode"].value == mode]
         if strategy.value != (named or ["(custom)"])[0]:
             strategy.value = (named or ["(custom)"])[0]
 
     explorer = Explorer(
         controls, lambda v: compute_initializer(**v), InitializerView,
         [[strategy, "mode", "distribution", "scale"], ["fan_in", "fan_out", "activation"]],
-        presets=PRESETS, code=keras_code, describe=describe,
+        presets=PRESETS, code=keras_code, describe=describe, words=initializer_in_words,
         preview=lambda v: compute_initializer(**v, sampler="numpy"),
         preview_note="kernels drawn by NumPy from the same distribution, not by Keras")
     strategy.observe(apply_strategy, names="value")

@@ -29,7 +29,6 @@ before the cell is run.
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import io
@@ -43,6 +42,7 @@ from typing import Callable
 import numpy as np
 
 from .. import palette
+from .access import BOX_CLASS, access_class, figure_bundle
 
 #: a worker with nothing to do for this long ends; the next change starts another
 IDLE_EXIT_S = 20.0
@@ -106,6 +106,19 @@ def sticky_range(current, need: tuple, widest: float, room: float = 1.0) -> tupl
     if current is not None and current[0] <= low and high <= current[1] <= widest * high:
         return tuple(current)
     return (low * room if low < 0 else low), high * room
+
+
+def ratio_in_words(ratio: float) -> str:
+    """What a first/last layer gradient-norm ratio says, in words (the figures'
+    text alternatives): vanishing below 10⁻³, exploding above 10³."""
+    if not math.isfinite(ratio):
+        return "the gradients overflowed float32 (inf or NaN): they exploded"
+    if ratio == 0:
+        return "the first layer's gradient underflowed to exactly 0: it vanished completely"
+    verdict = ("the gradient vanishes on its way to the input" if ratio < 1e-3 else
+               "the gradient explodes on its way to the input" if ratio > 1e3 else
+               "the gradient reaches the input within a factor of 1000")
+    return f"the first layer's gradient is {ratio:.1e} times the output layer's: {verdict}"
 
 
 def encode_png(rgba: np.ndarray, compress_level: int = 1) -> bytes:
@@ -244,6 +257,8 @@ class Explorer:
         describe: ``values -> str`` for the status line.
         toolbar: widgets shown in a row between the controls and the figure
             (the training explorer's Play, Pause, Step and Reset).
+        words: ``result -> str``, the figure in words: its text alternative,
+            set with every frame (:mod:`.access` puts it on the image).
     ``rows`` may hold widgets as well as names (e.g. a strategy drop-down
     wired to the controls).
     """
@@ -251,11 +266,13 @@ class Explorer:
     def __init__(self, controls: dict, compute: Callable, view_class, rows: list, *,
                  presets: dict | None = None, code: Callable | None = None, preview: Callable | None = None,
                  preview_note: str = "", describe: Callable | None = None, figsize=(12, 4.2),
-                 slow_s: float = 0.15, settle_s: float = 0.15, toolbar: list | None = None):
+                 slow_s: float = 0.15, settle_s: float = 0.15, toolbar: list | None = None,
+                 words: Callable | None = None):
         import ipywidgets as w
 
         self.controls, self.compute, self.preview = controls, compute, preview
         self.preview_note, self.describe, self.code = preview_note, describe, code
+        self.words = words
         self.slow_s, self.settle_s = slow_s, settle_s
         self.presets = dict(presets or {})
         self.live = LiveFigure(view_class, figsize)
@@ -274,6 +291,7 @@ class Explorer:
         width, _ = self.live.size_px
         self.image = w.Image(value=self.live.frame(result), format="png",
                              layout=w.Layout(width=f"{width}px", max_width="100%", height="auto"))
+        self.access = access_class()(alt=self._words(result))
         self.status = w.HTML(layout=w.Layout(min_height="1.6em"))
         self.code_view = w.HTML()
         self.shown = first          # the values whose exact result is on screen
@@ -293,12 +311,13 @@ class Explorer:
             pieces.append(w.HBox([w.Label("Try:")] + buttons, layout=w.Layout(flex_flow="row wrap")))
         if toolbar:
             pieces.append(w.HBox(list(toolbar), layout=w.Layout(flex_flow="row wrap")))
-        pieces += [self.image, self.status]
+        pieces += [self.image, self.status, self.access]
         if code is not None:
             accordion = w.Accordion([self.code_view], selected_index=None)
             accordion.set_title(0, "Keras code of what you see (select, copy, paste into a cell)")
             pieces.append(accordion)
         self.widget = _box_class()(pieces, explorer=self)
+        self.widget.add_class(BOX_CLASS)
         for control in controls.values():
             control.observe(self._changed, names="value")
 
@@ -376,7 +395,7 @@ class Explorer:
             return
         if not preview:
             self.exact_seconds, self.shown = computed, values
-        self.image.value = png
+        self.show_frame(png, result)
         self._set_status(values, "preview" if preview else "exact", computed, drawn)
         if not preview:
             self._set_code(values)
@@ -394,6 +413,20 @@ class Explorer:
                 raise TimeoutError(f"the explorer did not catch up within {timeout} s")
 
     # -- around the figure --------------------------------------------------
+    def _words(self, result) -> str:
+        return self.words(result) if self.words else ""
+
+    @property
+    def alt(self) -> str:
+        """The figure's text alternative as it is now (the frame on screen)."""
+        return self.access.alt
+
+    def show_frame(self, png: bytes, result) -> None:
+        """Put a new frame on screen, and its text alternative (sent in a
+        message of its own: the image's state carries only the picture)."""
+        self.image.value = png
+        self.access.alt = self._words(result)
+
     def _set_status(self, values, kind, computed, drawn):
         what = self.describe(values) if self.describe else ""
         if kind == "preview":
@@ -432,9 +465,9 @@ def _box_class():
 
         def _repr_mimebundle_(self, **kwargs):
             bundle = super()._repr_mimebundle_(**kwargs)
-            bundle["image/png"] = base64.b64encode(self.explorer.live.picture()).decode("ascii")
-            bundle["text/plain"] = PICTURE_TEXT
-            return bundle
+            picture, metadata = figure_bundle(self.explorer.live.picture(), self.explorer.alt, PICTURE_TEXT)
+            bundle.update(picture)
+            return bundle, metadata
 
         def flush(self, timeout: float = 30.0):
             self.explorer.flush(timeout)

@@ -40,7 +40,7 @@ import weakref
 import numpy as np
 
 from ._checks import check_choice, check_int, starting_values
-from .live import Explorer, one_blas_thread, static_figure, sticky_limits, sticky_range
+from .live import Explorer, one_blas_thread, ratio_in_words, static_figure, sticky_limits, sticky_range
 from .. import palette
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
@@ -477,6 +477,22 @@ def _round_up(steps: float) -> float:
     return value
 
 
+def training_in_words(h: TrainingHistory) -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    parts = [f"{describe(h.config)}, step {h.step}: {h.latest()}"]
+    if h.diverged_at is None and len(h.grad_norms) and np.all(np.isfinite(h.grad_norms[-1])):
+        parts.append(ratio_in_words(h.gradient_ratio))
+    shares = h.array("shares")
+    if h.diverged_at is None and h.share_kind and shares.size and np.isfinite(shares[-1]).any():
+        parts.append(f"{100 * np.nanmean(shares[-1]):.0f}% of the hidden units {h.share_kind} on average, "
+                     f"{100 * np.nanmax(shares[-1]):.0f}% in the worst layer")
+    ratios = h.array("update_ratio")
+    if ratios.ndim == 2 and np.isfinite(ratios[-1]).any():
+        parts.append(f"update:data ratio from {np.nanmin(ratios[-1]):.0e} to {np.nanmax(ratios[-1]):.0e} "
+                     "across the layers (about 1e-03 is healthy)")
+    return "; ".join(parts)
+
+
 def plot_training(history: TrainingHistory, grad_limits: tuple | None = None):
     """The training explorer's figure of one run, drawn once in a new figure
     (what the explorer shows at that step). ``grad_limits``: a fixed (low,
@@ -613,7 +629,7 @@ class TrainingExplorer(Explorer):
         self.ticker.observe(self._tick, names="value")
         super().__init__(controls, self._new_run, TrainingView, rows, presets=presets,
                          code=lambda v: keras_code(v, np.shape(X)[1:]), describe=describe, figsize=FIGSIZE,
-                         toolbar=list(buttons.values()) + [self.ticker])
+                         toolbar=list(buttons.values()) + [self.ticker], words=training_in_words)
         self._set_buttons()
         _pause_on_interrupt()
 
@@ -737,7 +753,7 @@ class TrainingExplorer(Explorer):
             self._show_error()
             return
         drawn = time.perf_counter() - start - computed
-        self.image.value = png
+        self.show_frame(png, history)
         if history.step > before:
             trained = history.seconds - trained_before
             self.steps_per_s = (history.step - before) / trained if trained > 0 else 0.0

@@ -139,6 +139,17 @@ class TransferView:
         return self.legends
 
 
+def transfer_in_words(choice: TransferChoice) -> str:
+    """The figure in words (its text alternative), from the numbers it draws."""
+    s, a = choice.scratch, choice.on_a
+    ratio = choice.error_ratio
+    verdict = ("transfer helped" if ratio > 1 else "transfer did not help") + f" (error ratio {ratio:.2f})"
+    return (f"task B with {choice.n_images} training images, over {len(s)} seed{'s' if len(s) != 1 else ''}: B alone reaches a validation "
+            f"accuracy of {s.mean():.3f} ± {s.std():.3f}, B on A reusing {choice.n_reused} layers "
+            f"{a.mean():.3f} ± {a.std():.3f}: {verdict}; left, accuracy against the number of images; right, "
+            "against the number of layers reused")
+
+
 def plot_transfer(choice: TransferChoice, axes=None):
     """The transfer explorer's figure, drawn once. Returns the two axes."""
     return static_figure(TransferView, choice, axes, figsize=(12, 4.4))
@@ -171,5 +182,6 @@ def explore_transfer(grid, **initial):
     }
     explorer = Explorer(controls, lambda v: compute_transfer(grid, **v), TransferView,
                         [["n_reused"], ["n_images"]], presets=presets, figsize=(12, 4.4),
-                        describe=lambda v: f"{v['n_reused']} layers reused, {v['n_images']} task-B images")
+                        describe=lambda v: f"{v['n_reused']} layers reused, {v['n_images']} task-B images",
+                        words=transfer_in_words)
     return explorer.widget

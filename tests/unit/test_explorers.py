@@ -285,6 +285,10 @@ def test_strategy_sets_scale_and_mode():
     e.apply(scale=1.0, mode="fan_in")  # a preset that is LeCun names it
     ui.flush()
     assert e.strategy.value == "lecun" and e.shown["mode"] == "fan_in"
+    # the scale as JupyterLab's log slider sends it back (10 ** log10(1.0)): still LeCun; it was
+    # "(custom)", and choosing a strategy in the page jumped back to "(custom)" (test_browser's walk)
+    e.controls["scale"].value = 10 ** math.log10(1.0) * (1 + 2e-16)
+    assert e.controls["scale"].value != 1.0 and e.strategy.value == "lecun"
 
 
 def test_activation_explorer_follows_its_function(monkeypatch):
@@ -400,8 +404,10 @@ def test_the_saved_output_carries_a_picture(all_explorers):
     from PIL import Image
 
     for name, ui in all_explorers.items():
-        bundle = ui._repr_mimebundle_()
+        bundle, metadata = ui._repr_mimebundle_()
         assert "application/vnd.jupyter.widget-view+json" in bundle, name
+        # the picture's text alternative is the figure's, in words (nbconvert and the site read it)
+        assert metadata["image/png"]["alt"] == ui.explorer.alt and len(ui.explorer.alt) >= 40, name
         picture = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
         assert picture.size == ui.explorer.live.size_px, name
         assert np.asarray(picture).std() > 10, f"{name}: the picture is blank"
@@ -654,3 +660,48 @@ def test_the_explorers_draw_in_the_courses_colours(all_explorers):
         odd = {c for c in colours if c not in allowed and not (c[1:3] == c[3:5] == c[5:7])}
         assert not odd, f"the {name} explorer draws with {sorted(odd)}, outside the course's palette"
         assert colours & allowed, f"the {name} explorer draws with none of the palette's colours"
+
+
+def test_each_explorers_figure_is_described_in_words_frame_by_frame(all_explorers, capsys):
+    """The figure's text alternative (lecture_utils/explorers/access.py puts it on the image):
+    written from the result on screen, and it changes with the controls."""
+    said = {}
+    for name, ui in all_explorers.items():
+        e = ui.explorer
+        (first_label, first), *others = e.presets.items()
+        e.apply(**first)
+        ui.flush()
+        before = e.alt
+        assert len(before) >= 80, (name, before)
+        assert before == e.words(e.compute(e.shown)), f"the {name} explorer's alt is not its frame's"
+        said[name] = before
+        label, values = next(((label, v) for label, v in others if v != first), (None, None))
+        if label is not None:
+            e.apply(**values)
+            ui.flush()
+            assert e.alt != before, f"the {name} explorer's description did not change with {label!r}"
+    flow = all_explorers["gradient flow"].explorer
+    flow.apply(**flow.presets["50 sigmoid layers, Glorot"])
+    all_explorers["gradient flow"].flush()
+    result = flow.compute(flow.shown)
+    assert f"{result.ratio:.1e} times the output layer's: the gradient vanishes" in flow.alt, flow.alt
+    with capsys.disabled():
+        print("\n" + "\n".join(f"[alt] {name}: {text}" for name, text in said.items()))
+
+
+def test_the_words_say_what_the_numbers_say():
+    """The verdicts of the text alternatives follow the numbers: each branch, once."""
+    from lecture_utils.explorers.live import ratio_in_words
+
+    assert "vanishes" in ratio_in_words(1e-8) and "explodes" in ratio_in_words(1e5)
+    assert "within a factor of 1000" in ratio_in_words(0.5) and "exactly 0" in ratio_in_words(0.0)
+    assert "overflowed" in ratio_in_words(math.nan) and "overflowed" in ratio_in_words(math.inf)
+    said = {name: activation.activation_in_words((explorers.compute_activation(name), None))
+            for name in ("sigmoid", "relu", "elu", "leaky_relu")}
+    assert "saturates" in said["sigmoid"] and "can die" in said["relu"]
+    assert "never exactly 0" in said["elu"] and "no unit stops learning" in said["leaky_relu"]
+    clip = explorers.compute_clipping(0.9, 100.0, 1.0)
+    assert f"turned by {clip.turned_by_value:.1f}°" in clipping.clipping_in_words(clip)
+    for scale, verdict in ((2.0, "keeps its scale"), (0.2, "shrinks"), (8.0, "grows")):
+        sample = explorers.compute_initializer(mode="fan_in", scale=scale, distribution="uniform", activation="relu")
+        assert verdict in initializer.initializer_in_words(sample), (scale, sample.spread[-1])

@@ -144,6 +144,8 @@ def test_a_diverging_run_stops_and_says_where(fmnist):
                          learning_rate=3.0)
     assert h.diverged_at is not None and h.diverged_at <= 400
     assert h.step == h.diverged_at and "diverged at step" in h.summary()
+    said = training.training_in_words(h)
+    assert f"diverged at step {h.diverged_at}" in said and "times the output layer's" not in said
 
 
 def test_training_learns_and_is_reproducible(fmnist):
@@ -210,6 +212,11 @@ def test_step_reset_and_a_change_of_control(explorer):
     explorer.press("step")
     explorer.flush()
     assert explorer.run.step == 2 * training.FRAME_STEPS
+    # the figure in words, of the frame on screen (its text alternative)
+    h = explorer.run.history
+    assert explorer.alt == training.training_in_words(h)
+    assert f"step {2 * training.FRAME_STEPS}: validation accuracy {h.valid_acc[-1]:.3f}" in explorer.alt
+    assert f"{h.gradient_ratio:.1e} times the output layer's" in explorer.alt
     explorer.press("reset")
     explorer.flush()
     assert explorer.run.step == 0
