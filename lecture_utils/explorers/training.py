@@ -487,7 +487,7 @@ def training_in_words(h: TrainingHistory) -> str:
         parts.append(f"{100 * np.nanmean(shares[-1]):.0f}% of the hidden units {h.share_kind} on average, "
                      f"{100 * np.nanmax(shares[-1]):.0f}% in the worst layer")
     ratios = h.array("update_ratio")
-    if ratios.ndim == 2 and np.isfinite(ratios[-1]).any():
+    if h.diverged_at is None and ratios.ndim == 2 and np.isfinite(ratios[-1]).any():
         parts.append(f"update:data ratio from {np.nanmin(ratios[-1]):.0e} to {np.nanmax(ratios[-1]):.0e} "
                      "across the layers (about 1e-03 is healthy)")
     return "; ".join(parts)
