@@ -846,14 +846,12 @@ def lab_axe(page, cell) -> tuple[list, list]:
 
 
 def lab_axe_page(page, part: str | None = None) -> tuple[list, list]:
-    """axe-core's WCAG 2.0/2.1 A and AA violations (the axe.min.js that the
-    axe-playwright-python package carries): ``(in the elements matching the CSS
-    selector ``part``, in the rest of the page)``, each ``(rule id, CSS target)``."""
-    from importlib import resources
+    """axe-core's WCAG 2.0/2.1 A and AA violations (static_pages.load_axe):
+    ``(in the elements matching the CSS selector ``part``, in the rest of the
+    page)``, each ``(rule id, CSS target)``."""
+    from static_pages import AXE_OPTIONS, load_axe
 
-    from static_pages import AXE_OPTIONS
-
-    page.evaluate(resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8"))
+    load_axe(page)
     flat = lambda result: [(v["id"], " ".join(map(str, node["target"])))  # noqa: E731
                            for v in result["violations"] for node in v["nodes"]]
     ours = flat(page.evaluate("([part, o]) => axe.run(part, o)", [part, AXE_OPTIONS])) if part else []

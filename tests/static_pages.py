@@ -69,13 +69,17 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
                "rules": {"label-content-name-mismatch": {"enabled": True}}}
 
 
-def axe_violations(page) -> list[str]:
-    """axe-core's violations of WCAG 2.1 A and AA on ``page`` (the axe.min.js that the
-    axe-playwright-python package carries: nothing is downloaded), one line each."""
+def load_axe(page) -> None:
+    """Put axe-core in ``page``: the axe.min.js that the axe-playwright-python package
+    carries (nothing is downloaded)."""
     from importlib import resources
 
-    source = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-    page.evaluate(source)
+    page.evaluate(resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8"))
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's violations of WCAG 2.1 A and AA on ``page`` (:func:`load_axe`), one line each."""
+    load_axe(page)
     result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     return [f"{v['id']} ({v['impact']}): {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['target']}: "
             f"{v['help']}" for v in result["violations"]]

@@ -130,6 +130,12 @@ def test_explorer_answers_on_screen(explorer, browser, lab, capsys):
 
 KNOWN_LAB_VIOLATIONS = json.loads((ROOT / "tests" / "a11y_jupyterlab_known.json").read_text())["known"]
 
+
+def _not_known(violations) -> list:
+    """The ``(rule, target)`` violations that tests/a11y_jupyterlab_known.json does not list."""
+    return [(rule, target) for rule, target in violations if not any(
+        k["rule"] == rule and k["element"] in target for k in KNOWN_LAB_VIOLATIONS)]
+
 # what a screen reader is given beside the controls: the slider handles' names and values as
 # the readouts show them (a log slider's 0.050, not its exponent), and the status line's role
 ACCESS_STATE_JS = """(cell) => {
@@ -159,8 +165,7 @@ def check_access(page, lab, explorer, cell=None) -> dict:
     failures = []
     ours, rest = lab_axe(page, cell)
     failures += [f"axe, in the explorer: {rule} on {target}" for rule, target in ours]
-    unknown = [(rule, target) for rule, target in rest if not any(
-        k["rule"] == rule and k["element"] in target for k in KNOWN_LAB_VIOLATIONS)]
+    unknown = _not_known(rest)
     failures += [f"axe, in JupyterLab (not in tests/a11y_jupyterlab_known.json): {rule} on {target}"
                  for rule, target in unknown]
     alt_before = cell.evaluate("(c) => c.querySelector('.lecture-explorer img').alt")
@@ -398,6 +403,5 @@ def test_each_notebook_as_committed_meets_wcag_in_jupyterlab(notebook, browser, 
         page.close()
         lab.shutdown_kernels()
     assert all(len(alt) >= 40 for alt in alts), f"figures without a text alternative in JupyterLab: {alts}"
-    unknown = [(rule, target) for rule, target in ours + rest if not any(
-        k["rule"] == rule and k["element"] in target for k in KNOWN_LAB_VIOLATIONS)]
+    unknown = _not_known(ours + rest)
     assert not unknown, f"{rel} in JupyterLab: " + "; ".join(f"{r} on {t}" for r, t in unknown)

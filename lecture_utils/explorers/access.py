@@ -87,7 +87,6 @@ function render({ model, el }) {
   let focused = null;
   const run = () => {
     scheduled = false;
-    box = box || el.closest(".%(box)s");
     if (box) fix(box, model.get("alt"));
   };
   const schedule = () => {
@@ -121,14 +120,12 @@ function render({ model, el }) {
     schedule();
     if (records.some((r) => r.type === "attributes" && r.attributeName === "disabled")) handOn();
   });
-  let attached = null;
   const attach = () => {
     box = el.closest(".%(box)s");
     if (!box) {
       requestAnimationFrame(attach);
       return;
     }
-    attached = box;
     observer.observe(box, { subtree: true, childList: true, characterData: true, attributes: true,
                             attributeFilter: ["disabled", "class", "src"] });
     box.addEventListener("keydown", keys);
@@ -140,9 +137,9 @@ function render({ model, el }) {
   return () => {
     observer.disconnect();
     model.off("change:alt", schedule);
-    if (attached) {
-      attached.removeEventListener("keydown", keys);
-      attached.removeEventListener("focusin", remember);
+    if (box) {
+      box.removeEventListener("keydown", keys);
+      box.removeEventListener("focusin", remember);
     }
   };
 }

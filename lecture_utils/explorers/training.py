@@ -480,14 +480,16 @@ def _round_up(steps: float) -> float:
 def training_in_words(h: TrainingHistory) -> str:
     """The figure in words (its text alternative), from the numbers it draws."""
     parts = [f"{describe(h.config)}, step {h.step}: {h.latest()}"]
-    if h.diverged_at is None and len(h.grad_norms) and np.all(np.isfinite(h.grad_norms[-1])):
+    if h.diverged_at is not None:   # the rest would be of a broken network
+        return parts[0]
+    if len(h.grad_norms) and np.all(np.isfinite(h.grad_norms[-1])):
         parts.append(ratio_in_words(h.gradient_ratio))
     shares = h.array("shares")
-    if h.diverged_at is None and h.share_kind and shares.size and np.isfinite(shares[-1]).any():
+    if h.share_kind and shares.size and np.isfinite(shares[-1]).any():
         parts.append(f"{100 * np.nanmean(shares[-1]):.0f}% of the hidden units {h.share_kind} on average, "
                      f"{100 * np.nanmax(shares[-1]):.0f}% in the worst layer")
     ratios = h.array("update_ratio")
-    if h.diverged_at is None and ratios.ndim == 2 and np.isfinite(ratios[-1]).any():
+    if ratios.ndim == 2 and np.isfinite(ratios[-1]).any():
         parts.append(f"update:data ratio from {np.nanmin(ratios[-1]):.0e} to {np.nanmax(ratios[-1]):.0e} "
                      "across the layers (about 1e-03 is healthy)")
     return "; ".join(parts)
